@@ -1,0 +1,1 @@
+//! Evo Voice billing (being built).

@@ -1,0 +1,131 @@
+//! The format layer: one [`Format`] per wire format, registered in [`Formats`].
+//!
+//! Writing goes through serde (`erased_serde`), so any response type can be written in any
+//! format. Reading turns a body into a [`jsv::Value`] tree that the binder applies to the
+//! request DTO (JSON has a faster direct path in the binder). Adding a format is one new
+//! implementation and one line in [`Formats::standard`].
+
+use crate::meta::{TypeInfo, TypeMap, TypeRef};
+
+/// A failure to read or write a body, turned by the pipeline into a 400 (read) or 500 (write).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct FormatError {
+    /// What went wrong, for people.
+    pub message: String,
+    /// 1-based line of the offending input, 0 when unknown.
+    pub line: usize,
+    /// 1-based column of the offending input, 0 when unknown.
+    pub column: usize,
+    /// The wire name of the field that failed, if known.
+    pub field: Option<String>,
+    /// The offending raw value, if known.
+    pub value: Option<String>,
+}
+
+impl FormatError {
+    /// An error without position.
+    pub fn msg(message: impl Into<String>) -> Self {
+        FormatError { message: message.into(), line: 0, column: 0, field: None, value: None }
+    }
+}
+
+/// What a writer needs to know besides the value.
+#[derive(Clone, Copy)]
+pub struct WriteContext<'a> {
+    /// Every DTO the host knows, by name (XML and CSV look up C# names, order and namespaces).
+    pub types: &'a TypeMap,
+    /// The declared type of the value being written (an XML root like `ArrayOfUsageRecordInfo`
+    /// needs it), when known.
+    pub root: Option<&'a TypeRef>,
+    /// The operation name (CSV file name, HTML title).
+    pub operation: &'a str,
+    /// Human-oriented layout (JSV `?debug`, indented XML).
+    pub pretty: bool,
+}
+
+/// What a reader needs to know besides the body.
+#[derive(Clone, Copy)]
+pub struct ReadContext<'a> {
+    /// Every DTO the host knows, by name.
+    pub types: &'a TypeMap,
+    /// The request DTO the body is for.
+    pub target: &'static TypeInfo,
+    /// Maximum nesting depth.
+    pub max_depth: usize,
+    /// Maximum number of items in any one collection.
+    pub max_items: usize,
+}
+
+/// One wire format.
+pub trait Format: Send + Sync + 'static {
+    /// The short name used in URLs and `?format=`: `json`, `jsv`, `xml`, `csv`, `html`.
+    fn name(&self) -> &'static str;
+    /// The Content-Type of responses.
+    fn content_type(&self) -> &'static str;
+    /// Media types that select this format in `Accept` and request `Content-Type`.
+    fn media_types(&self) -> &'static [&'static str];
+    /// Writes `value` to `out`.
+    ///
+    /// # Errors
+    /// When the value cannot be represented in this format.
+    fn write(&self, value: &dyn erased_serde::Serialize, ctx: &WriteContext<'_>, out: &mut Vec<u8>) -> Result<(), FormatError>;
+    /// Reads a request body into a tree; `None` for write-only formats (HTML).
+    ///
+    /// # Errors
+    /// A malformed body, with position where known.
+    fn read(&self, body: &[u8], ctx: &ReadContext<'_>) -> Option<Result<::jsv::Value, FormatError>>;
+}
+
+pub mod csv;
+pub mod html;
+pub mod json;
+pub mod jsv;
+pub mod xml;
+
+use std::sync::Arc;
+
+/// The formats a host speaks, looked up by name or media type.
+#[derive(Clone)]
+pub struct Formats {
+    list: Vec<Arc<dyn Format>>,
+}
+
+impl std::fmt::Debug for Formats {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.list.iter().map(|x| x.name())).finish()
+    }
+}
+
+impl Formats {
+    /// JSON, JSV, XML, CSV and HTML: the one place a format is registered.
+    pub fn standard() -> Self {
+        Formats {
+            list: vec![
+                Arc::new(json::Json),
+                Arc::new(jsv::Jsv),
+                Arc::new(xml::Xml),
+                Arc::new(csv::Csv),
+                Arc::new(html::Html),
+            ],
+        }
+    }
+
+    /// The format with this short name (`json`), ignoring ASCII case.
+    pub fn get(&self, name: &str) -> Option<&Arc<dyn Format>> {
+        self.list.iter().find(|f| f.name().eq_ignore_ascii_case(name))
+    }
+
+    /// The format a media type (`application/json; charset=utf-8`) selects, if any.
+    pub fn by_media_type(&self, media_type: &str) -> Option<&Arc<dyn Format>> {
+        let essence = media_type.split(';').next().unwrap_or("").trim();
+        self.list
+            .iter()
+            .find(|f| f.media_types().iter().any(|m| m.eq_ignore_ascii_case(essence)))
+    }
+
+    /// Every format, in registration order.
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<dyn Format>> {
+        self.list.iter()
+    }
+}
