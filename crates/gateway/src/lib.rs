@@ -8,6 +8,7 @@
 extern crate self as gateway;
 
 pub mod auth;
+pub mod bind;
 pub mod context;
 pub mod error;
 pub mod format;
