@@ -7,6 +7,7 @@
 // The `#[dto]` expansion names this crate `::gateway`, also from inside it.
 extern crate self as gateway;
 
+pub mod app;
 pub mod auth;
 pub mod bind;
 pub mod context;
@@ -14,7 +15,11 @@ pub mod error;
 pub mod format;
 pub mod meta;
 pub mod metadata;
+pub mod negotiate;
+pub mod pipeline;
 pub mod registry;
+pub mod response;
+pub mod router;
 pub mod serde_util;
 
 pub use context::{Authenticator, NoAuth, RequestContext, Session};
@@ -22,3 +27,4 @@ pub use error::{ApiError, FieldError};
 pub use gateway_macros::dto;
 pub use meta::{Dto, Operation};
 pub use registry::Registry;
+pub use response::{ErrorResponse, ResponseError, ResponseStatus};

@@ -1,14 +1,20 @@
 //! The operation registry: each request DTO with its handler.
+//!
+//! Every operation is stored behind a type-erased entry that knows how to bind its request DTO,
+//! run its handler and hand back a response the format layer can write, so the pipeline never
+//! sees a concrete DTO type.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
 use futures_util::future::LocalBoxFuture;
 
+use crate::bind::BindInput;
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::meta::{Operation, TypeInfo, TypeMap};
+use crate::meta::{Operation, Primitive, ReturnType, TypeInfo, TypeMap, TypeRef};
 
 /// The service behind an operation: any `Fn(Request, RequestContext) -> impl Future<Output =
 /// Result<Response, ApiError>>`.
@@ -28,9 +34,42 @@ where
     }
 }
 
+/// What a successful call answers with.
+pub(crate) enum Reply {
+    /// A body, with the type the operation declares (XML roots and CSV rows depend on it).
+    Body {
+        /// The response value.
+        value: Box<dyn erased_serde::Serialize>,
+        /// The declared response type.
+        declared: TypeRef,
+    },
+    /// A void operation: `204 No Content`.
+    Void,
+}
+
+/// The outcome of a batch: how many items completed, and the answer.
+pub(crate) struct BatchOutcome {
+    /// Items whose handler succeeded before the answer was decided.
+    pub completed: usize,
+    /// Whether the failure (if any) came from a handler, as opposed to binding the batch.
+    pub failed_in_handler: bool,
+    /// The array of responses, or the first error.
+    pub result: Result<Reply, ApiError>,
+}
+
 /// An operation with its handler, its types erased.
 pub(crate) trait ErasedOperation: Send + Sync {
+    /// The request DTO's description.
     fn info(&self) -> &'static TypeInfo;
+
+    /// Binds one request DTO from `input` and runs the handler.
+    ///
+    /// Binding happens before this returns, so the future borrows nothing from the request.
+    fn call(self: Arc<Self>, input: &BindInput<'_>, ctx: RequestContext) -> LocalBoxFuture<'static, Result<Reply, ApiError>>;
+
+    /// Binds an array of request DTOs and runs the handler once per item, in order, stopping at
+    /// the first failure.
+    fn call_batch(self: Arc<Self>, input: &BindInput<'_>, ctx: RequestContext) -> LocalBoxFuture<'static, BatchOutcome>;
 }
 
 struct Typed<Op, H> {
@@ -38,9 +77,65 @@ struct Typed<Op, H> {
     _op: PhantomData<fn() -> Op>,
 }
 
+/// The declared response type of `Op`, `None` for a void operation.
+fn declared_response<Op: Operation>() -> Option<TypeRef> {
+    match Op::type_info().operation.as_ref().map(|o| (o.returns)()) {
+        Some(ReturnType::Type(t)) => Some(t),
+        Some(ReturnType::Void) => None,
+        // `#[dto]` always declares the operation half; a hand-written `Operation` without it is
+        // still served, as an untyped object.
+        None => Some(TypeRef::Primitive(Primitive::Object)),
+    }
+}
+
 impl<Op: Operation, H: Handler<Op>> ErasedOperation for Typed<Op, H> {
     fn info(&self) -> &'static TypeInfo {
         Op::type_info()
+    }
+
+    fn call(self: Arc<Self>, input: &BindInput<'_>, ctx: RequestContext) -> LocalBoxFuture<'static, Result<Reply, ApiError>> {
+        let req = match crate::bind::bind::<Op>(input) {
+            Ok(r) => r,
+            Err(e) => return Box::pin(std::future::ready(Err(e))),
+        };
+        let fut = self.handler.call(req, ctx);
+        Box::pin(async move {
+            let value = fut.await?;
+            Ok(match declared_response::<Op>() {
+                Some(declared) => Reply::Body { value: Box::new(value), declared },
+                None => Reply::Void,
+            })
+        })
+    }
+
+    fn call_batch(self: Arc<Self>, input: &BindInput<'_>, ctx: RequestContext) -> LocalBoxFuture<'static, BatchOutcome> {
+        let items = match crate::bind::bind_batch::<Op>(input) {
+            Ok(items) => items,
+            Err(e) => {
+                return Box::pin(std::future::ready(BatchOutcome {
+                    completed: 0,
+                    failed_in_handler: false,
+                    result: Err(e),
+                }));
+            }
+        };
+        Box::pin(async move {
+            let mut out = Vec::with_capacity(items.len());
+            for item in items {
+                match self.handler.call(item, ctx.clone()).await {
+                    Ok(v) => out.push(v),
+                    Err(e) => {
+                        return BatchOutcome { completed: out.len(), failed_in_handler: true, result: Err(e) };
+                    }
+                }
+            }
+            let completed = out.len();
+            let result = Ok(match declared_response::<Op>() {
+                Some(declared) => Reply::Body { value: Box::new(out), declared: TypeRef::List(Box::new(declared)) },
+                None => Reply::Void,
+            });
+            BatchOutcome { completed, failed_in_handler: false, result }
+        })
     }
 }
 
@@ -48,7 +143,15 @@ impl<Op: Operation, H: Handler<Op>> ErasedOperation for Typed<Op, H> {
 #[derive(Default, Clone)]
 pub struct Registry {
     ops: Vec<Arc<dyn ErasedOperation>>,
+    /// Lower-cased operation name → index in `ops`; the first registration of a name wins.
+    by_name: HashMap<String, usize>,
     types: TypeMap,
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.ops.iter().map(|o| o.info().name)).finish()
+    }
 }
 
 impl Registry {
@@ -61,7 +164,9 @@ impl Registry {
     pub fn add<Op: Operation, H: Handler<Op>>(&mut self, handler: H) -> &mut Self {
         let info = Op::type_info();
         self.types.add(info);
+        let index = self.ops.len();
         self.ops.push(Arc::new(Typed::<Op, H> { handler, _op: PhantomData }));
+        self.by_name.entry(info.name.to_ascii_lowercase()).or_insert(index);
         self
     }
 
@@ -70,8 +175,28 @@ impl Registry {
         self.ops.iter().map(|o| o.info())
     }
 
+    /// The request DTO of the operation named `name`, ignoring ASCII case.
+    pub fn operation(&self, name: &str) -> Option<&'static TypeInfo> {
+        self.find(name).and_then(|i| self.ops.get(i)).map(|o| o.info())
+    }
+
     /// Every DTO reachable from the operations.
     pub fn types(&self) -> &TypeMap {
         &self.types
+    }
+
+    /// The index of the operation named `name`, ignoring ASCII case.
+    pub(crate) fn find(&self, name: &str) -> Option<usize> {
+        self.by_name.get(&name.to_ascii_lowercase()).copied()
+    }
+
+    /// The entry at `index` (from [`Registry::find`] or the router).
+    pub(crate) fn entry(&self, index: usize) -> Option<&Arc<dyn ErasedOperation>> {
+        self.ops.get(index)
+    }
+
+    /// Every entry with its index, in registration order.
+    pub(crate) fn entries(&self) -> impl Iterator<Item = (usize, &Arc<dyn ErasedOperation>)> + '_ {
+        self.ops.iter().enumerate()
     }
 }

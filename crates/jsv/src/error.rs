@@ -298,7 +298,8 @@ mod tests {
 
     #[test]
     fn columns_count_chars() {
-        assert_eq!(line_col("a\néé", 5), (2, 3));
+        assert_eq!(line_col("a\néé", 5), (2, 2));
+        assert_eq!(line_col("a\néé", 6), (2, 3));
         assert_eq!(line_col("abc", 0), (1, 1));
     }
 }

@@ -107,17 +107,6 @@ pub(crate) fn unescape_quoted(inner: &str) -> Cow<'_, str> {
     }
 }
 
-/// A scalar's text without surrounding quotes, for the number/bool parsers ("quoted numbers
-/// are unquoted first", jsv.md §4.5).
-pub(crate) fn unquote_scalar(s: &str) -> Cow<'_, str> {
-    let t = s.trim();
-    if t.len() >= 2 && t.starts_with('"') && t.ends_with('"') {
-        unescape_quoted(&t[1..t.len() - 1])
-    } else {
-        Cow::Borrowed(s)
-    }
-}
-
 fn empty_number() -> Error {
     Error::invalid_token("expected a number, found an empty value", "")
 }
@@ -548,10 +537,10 @@ fn wcf_date(i: &str) -> Res<'_, ParsedDate> {
         return Err(nom::Err::Error(()));
     }
     let ticks = i64::try_from(ticks).map_err(|_| nom::Err::Error(()))?;
-    let zone = match off {
-        Some(_) => Zone::Utc,
-        None => Zone::Utc,
-    };
+    // The milliseconds are UTC whatever the optional offset says; the offset only tells
+    // which local time the sender had.
+    let _ = off;
+    let zone = Zone::Utc;
     Ok((
         i,
         ParsedDate {
@@ -680,7 +669,7 @@ mod tests {
     fn scanners() {
         assert_eq!(quoted_end(br#""a""b",x"#, 0), Some(5));
         assert_eq!(quoted_end(br#""abc"#, 0), None);
-        assert_eq!(compound_end(br#"{a:{b:"}"},c}x"#, 0), Some(13));
+        assert_eq!(compound_end(br#"{a:{b:"}"},c}x"#, 0), Some(12));
         assert_eq!(compound_end(b"[[1],[2]", 0), None);
     }
 

@@ -1,4 +1,26 @@
-//! `/metadata` pages, `/api` index and `/types/*` code generators (placeholder until built).
+//! `/metadata` pages, the `/api` index and the `/types/*` code generators.
+//!
+//! Everything here is generated from the [`Registry`]'s [`TypeInfo`](crate::meta::TypeInfo)s:
+//! there is no list of operation names, routes or fields anywhere in this module.
+//!
+//! | path | what |
+//! |---|---|
+//! | `/metadata`, `/metadata/`, `/{fmt}/metadata` | HTML index of the operations |
+//! | `/{json,jsv,xml,csv}/metadata?op=X[&lang=L]` | HTML page of one operation |
+//! | `/types` | JSON map of language → URL |
+//! | `/types/metadata` | `MetadataTypes` JSON |
+//! | `/types/{csharp,dart,typescript,python}` | generated DTO source |
+//! | `/api` | JSON index of the operations, grouped by tag |
+
+mod csharp;
+mod dart;
+mod json;
+mod model;
+mod options;
+mod pages;
+mod python;
+mod sample;
+mod typescript;
 
 use crate::registry::Registry;
 
@@ -37,7 +59,134 @@ pub struct MetadataResponse {
     pub body: String,
 }
 
+const HTML: &str = "text/html; charset=utf-8";
+const TEXT: &str = "text/plain; charset=utf-8";
+const JSON: &str = "application/json; charset=utf-8";
+
+impl MetadataResponse {
+    fn ok(content_type: &'static str, body: String) -> Self {
+        MetadataResponse { status: 200, content_type, body }
+    }
+}
+
+/// The wire formats that have an operation page.
+const PAGE_FORMATS: [&str; 4] = ["json", "xml", "jsv", "csv"];
+
 /// Renders the metadata resource at `req.path`, or `None` when the path is not one.
-pub fn handle(_req: &MetadataRequest<'_>, _registry: &Registry, _site: &SiteInfo) -> Option<MetadataResponse> {
-    None
+pub fn handle(req: &MetadataRequest<'_>, registry: &Registry, site: &SiteInfo) -> Option<MetadataResponse> {
+    let query = Query::parse(req.query);
+    let ctx = Ctx { req, registry, site, query: &query };
+    let path = req.path.trim_end_matches('/');
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    match segments.as_slice() {
+        ["metadata"] => Some(MetadataResponse::ok(HTML, pages::index(&ctx))),
+        ["types"] => Some(MetadataResponse::ok(JSON, json::type_links(&ctx))),
+        ["types", lang] => Some(types(&ctx, lang)),
+        [fmt, "metadata"] => {
+            let fmt = PAGE_FORMATS.iter().find(|f| f.eq_ignore_ascii_case(fmt))?;
+            Some(match query.get("op") {
+                Some(op) if !op.is_empty() => pages::operation(&ctx, fmt, op),
+                _ => MetadataResponse::ok(HTML, pages::index(&ctx)),
+            })
+        }
+        ["api"] if req.path == "/api" => Some(MetadataResponse::ok(JSON, json::api_index(&ctx))),
+        _ => None,
+    }
+}
+
+fn types(ctx: &Ctx<'_>, lang: &str) -> MetadataResponse {
+    let lang = lang.to_ascii_lowercase();
+    let body = match lang.as_str() {
+        "metadata" => return MetadataResponse::ok(JSON, json::metadata_types(ctx)),
+        "csharp" => csharp::generate(ctx, &model::Scope::Types),
+        "dart" => dart::generate(ctx, &model::Scope::Types),
+        "typescript" => typescript::generate(ctx, &model::Scope::Types),
+        "python" => python::generate(ctx, &model::Scope::Types),
+        _ => {
+            return MetadataResponse {
+                status: 404,
+                content_type: TEXT,
+                body: format!(
+                    "No generator for '{lang}'. Available: csharp, dart, typescript, python, metadata.\n"
+                ),
+            };
+        }
+    };
+    MetadataResponse::ok(TEXT, body)
+}
+
+/// Everything a renderer needs for one request.
+pub(crate) struct Ctx<'a> {
+    pub(crate) req: &'a MetadataRequest<'a>,
+    pub(crate) registry: &'a Registry,
+    pub(crate) site: &'a SiteInfo,
+    pub(crate) query: &'a Query,
+}
+
+impl Ctx<'_> {
+    /// The base URL clients should call: the configured one, else the request's origin.
+    pub(crate) fn base_url(&self) -> String {
+        match &self.site.base_url {
+            Some(u) if !u.trim().is_empty() => u.trim().trim_end_matches('/').to_string(),
+            _ => self.req.origin.trim_end_matches('/').to_string(),
+        }
+    }
+}
+
+/// A decoded query string, keys compared ignoring ASCII case.
+#[derive(Debug, Default)]
+pub(crate) struct Query {
+    pairs: Vec<(String, String)>,
+}
+
+impl Query {
+    /// Splits and percent-decodes `a=1&b=2` (`+` is a space).
+    pub(crate) fn parse(raw: &str) -> Self {
+        let decode = |s: &str| {
+            let s = s.replace('+', " ");
+            percent_encoding::percent_decode_str(&s).decode_utf8_lossy().into_owned()
+        };
+        let pairs = raw
+            .trim_start_matches('?')
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .map(|p| match p.split_once('=') {
+                Some((k, v)) => (decode(k).trim().to_string(), decode(v)),
+                None => (decode(p).trim().to_string(), String::new()),
+            })
+            .filter(|(k, _)| !k.is_empty())
+            .collect();
+        Query { pairs }
+    }
+
+    /// The first value of `key`.
+    pub(crate) fn get(&self, key: &str) -> Option<&str> {
+        self.pairs.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v.as_str())
+    }
+
+    /// Every pair, in order.
+    pub(crate) fn pairs(&self) -> &[(String, String)] {
+        &self.pairs
+    }
+}
+
+/// Escapes text for HTML element content and attribute values.
+pub(crate) fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Percent-encodes a query value.
+pub(crate) fn url_enc(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
 }

@@ -1,0 +1,838 @@
+//! [`BillingStore`] on SQLite: WAL, `synchronous=FULL`, foreign keys, a pool of read
+//! connections and one writer thread that commits concurrent writes together.
+
+use std::panic::AssertUnwindSafe;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::sync::Mutex;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use rusqlite::types::Type;
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
+use tokio::sync::oneshot;
+
+use super::{
+    Account, Billable, BillableFilter, BillingStore, Call, Customer, EvoSession, ImportOutcome, InsertOutcome,
+    NewUserRecord, Page, Rate, StoreError, UsageTotals, User,
+};
+use crate::money::Money;
+
+/// Ordered migrations; each runs in its own transaction and is recorded in
+/// `schema_migrations`.
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "0001_core", include_str!("../../migrations/0001_core.sql")),
+    (2, "0002_auth", include_str!("../../migrations/0002_auth.sql")),
+];
+
+/// Writes committed together at most; bounds the latency one slow batch adds.
+const MAX_BATCH: usize = 256;
+/// Idle read connections kept open.
+const MAX_IDLE_READERS: usize = 8;
+/// How long a statement waits for a lock held by another process before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A time as stored: RFC 3339, UTC, `Z`.
+pub fn ts(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+fn conversion_error(idx: usize, e: impl std::error::Error + Send + Sync + 'static) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, Box::new(e))
+}
+
+fn get_ts(row: &Row<'_>, idx: usize) -> rusqlite::Result<DateTime<Utc>> {
+    let s: String = row.get(idx)?;
+    DateTime::parse_from_rfc3339(&s).map(|t| t.with_timezone(&Utc)).map_err(|e| conversion_error(idx, e))
+}
+
+fn get_opt_ts(row: &Row<'_>, idx: usize) -> rusqlite::Result<Option<DateTime<Utc>>> {
+    let s: Option<String> = row.get(idx)?;
+    s.map(|s| DateTime::parse_from_rfc3339(&s).map(|t| t.with_timezone(&Utc)).map_err(|e| conversion_error(idx, e)))
+        .transpose()
+}
+
+fn get_date(row: &Row<'_>, idx: usize) -> rusqlite::Result<NaiveDate> {
+    let s: String = row.get(idx)?;
+    NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(|e| conversion_error(idx, e))
+}
+
+fn date(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+fn micros(m: Money, what: &str) -> Result<i64, StoreError> {
+    m.to_micros().ok_or_else(|| StoreError::Invalid(format!("{what} {m} has more than 6 decimals")))
+}
+
+/// Turns a UNIQUE/PRIMARY KEY violation into [`StoreError::Conflict`].
+fn conflict_on_unique(e: rusqlite::Error, what: &str) -> StoreError {
+    match &e {
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY =>
+        {
+            StoreError::Conflict(format!("{what} already exists"))
+        }
+        _ => StoreError::Sqlite(e),
+    }
+}
+
+/// One write sent to the writer thread.
+trait WriteJob: Send {
+    /// Runs the write inside a savepoint of the open group transaction.
+    fn run(&mut self, conn: &Connection);
+    /// Delivers the result once the group transaction has ended; `commit_error` is set when it
+    /// did not commit, in which case the job's own result is discarded.
+    fn finish(self: Box<Self>, commit_error: Option<&str>);
+}
+
+/// Where a write's result goes: a blocking caller waits on a std channel (which, unlike a tokio
+/// one, may be waited on from any thread), an async caller on a oneshot.
+enum Reply<R> {
+    Blocking(mpsc::SyncSender<Result<R, StoreError>>),
+    Async(oneshot::Sender<Result<R, StoreError>>),
+}
+
+struct Task<R, F> {
+    work: Option<F>,
+    result: Option<Result<R, StoreError>>,
+    reply: Reply<R>,
+}
+
+impl<R, F> WriteJob for Task<R, F>
+where
+    R: Send,
+    F: FnOnce(&Connection) -> Result<R, StoreError> + Send,
+{
+    fn run(&mut self, conn: &Connection) {
+        if let Some(work) = self.work.take() {
+            self.result = Some(in_savepoint(conn, work));
+        }
+    }
+
+    fn finish(self: Box<Self>, commit_error: Option<&str>) {
+        let result = match (commit_error, self.result) {
+            (Some(e), _) => Err(StoreError::Commit(e.to_string())),
+            (None, Some(r)) => r,
+            (None, None) => Err(StoreError::Commit("the write did not run".to_string())),
+        };
+        // The caller may have given up waiting; its write is committed regardless.
+        match self.reply {
+            Reply::Blocking(tx) => {
+                let _ = tx.send(result);
+            }
+            Reply::Async(tx) => {
+                let _ = tx.send(result);
+            }
+        }
+    }
+}
+
+/// Runs one job so that its failure (or panic) undoes only its own changes, not those of the
+/// other writes sharing the transaction.
+fn in_savepoint<R>(
+    conn: &Connection,
+    work: impl FnOnce(&Connection) -> Result<R, StoreError>,
+) -> Result<R, StoreError> {
+    conn.execute_batch("SAVEPOINT job")?;
+    let result = match std::panic::catch_unwind(AssertUnwindSafe(|| work(conn))) {
+        Ok(r) => r,
+        Err(_) => Err(StoreError::Commit("a write panicked".to_string())),
+    };
+    match &result {
+        Ok(_) => conn.execute_batch("RELEASE job")?,
+        Err(_) => conn.execute_batch("ROLLBACK TO job; RELEASE job")?,
+    }
+    result
+}
+
+fn writer_loop(conn: Connection, rx: mpsc::Receiver<Box<dyn WriteJob>>) {
+    while let Ok(first) = rx.recv() {
+        // Whatever queued up while the previous commit was syncing shares this transaction.
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+            let msg = e.to_string();
+            for job in batch {
+                job.finish(Some(&msg));
+            }
+            continue;
+        }
+        for job in batch.iter_mut() {
+            job.run(&conn);
+        }
+        let commit_error = conn.execute_batch("COMMIT").err().map(|e| {
+            tracing::error!(error = %e, "group commit failed");
+            let _ = conn.execute_batch("ROLLBACK");
+            e.to_string()
+        });
+        for job in batch {
+            job.finish(commit_error.as_deref());
+        }
+    }
+}
+
+fn configure(conn: &Connection) -> Result<(), StoreError> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        tracing::warn!(mode, "SQLite refused WAL mode");
+    }
+    conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")?;
+    Ok(())
+}
+
+fn migrate(conn: &Connection) -> Result<(), StoreError> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+            version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
+    )?;
+    let current: i64 = conn.query_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", [], |r| r.get(0))?;
+    for &(version, name, sql) in MIGRATIONS.iter().filter(|m| m.0 > current) {
+        let apply = || -> rusqlite::Result<()> {
+            conn.execute_batch("BEGIN IMMEDIATE")?;
+            let r = conn.execute_batch(sql).and_then(|_| {
+                conn.execute(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
+                    params![version, name, ts(&Utc::now())],
+                )
+            });
+            match r {
+                Ok(_) => conn.execute_batch("COMMIT"),
+                Err(e) => {
+                    let _ = conn.execute_batch("ROLLBACK");
+                    Err(e)
+                }
+            }
+        };
+        apply().map_err(|source| StoreError::Migration { version, source })?;
+        tracing::info!(version, name, "applied migration");
+    }
+    Ok(())
+}
+
+/// The SQLite store. Cheap to share behind an `Arc`; dropping the last handle stops the writer
+/// after it has finished the queued writes.
+pub struct SqliteStore {
+    path: PathBuf,
+    readers: Mutex<Vec<Connection>>,
+    writer: Mutex<Option<mpsc::Sender<Box<dyn WriteJob>>>>,
+    writer_thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").field("path", &self.path).finish_non_exhaustive()
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path`, applies pending migrations and starts
+    /// the writer thread.
+    ///
+    /// # Errors
+    /// When the file cannot be opened, a migration fails or the thread cannot be started.
+    pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        let conn = Connection::open(&path)?;
+        configure(&conn)?;
+        migrate(&conn)?;
+        let (tx, rx) = mpsc::channel::<Box<dyn WriteJob>>();
+        let handle = std::thread::Builder::new()
+            .name("billing-sqlite-writer".to_string())
+            .spawn(move || writer_loop(conn, rx))?;
+        Ok(SqliteStore {
+            path,
+            readers: Mutex::new(Vec::new()),
+            writer: Mutex::new(Some(tx)),
+            writer_thread: Mutex::new(Some(handle)),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn reader(&self) -> Result<Connection, StoreError> {
+        if let Some(c) = self.readers.lock().unwrap_or_else(|p| p.into_inner()).pop() {
+            return Ok(c);
+        }
+        let conn = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        configure(&conn)?;
+        Ok(conn)
+    }
+
+    /// Runs `f` with a pooled connection on the calling thread, which must be allowed to block.
+    /// Use it for reads; writes belong on the writer ([`SqliteStore::write`]).
+    ///
+    /// # Errors
+    /// Whatever `f` returns, or a failure to open a connection.
+    pub(crate) fn read<R>(&self, f: impl FnOnce(&Connection) -> Result<R, StoreError>) -> Result<R, StoreError> {
+        let conn = self.reader()?;
+        let r = f(&conn);
+        let mut pool = self.readers.lock().unwrap_or_else(|p| p.into_inner());
+        if pool.len() < MAX_IDLE_READERS {
+            pool.push(conn);
+        }
+        r
+    }
+
+    fn submit<R, F>(&self, f: F, reply: Reply<R>) -> Result<(), StoreError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Connection) -> Result<R, StoreError> + Send + 'static,
+    {
+        let job: Box<dyn WriteJob> = Box::new(Task { work: Some(f), result: None, reply });
+        let guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        guard.as_ref().ok_or(StoreError::WriterGone)?.send(job).map_err(|_| StoreError::WriterGone)
+    }
+
+    /// Runs `f` on the writer thread, inside a savepoint of a group transaction, and returns
+    /// its result after that transaction committed. Blocks the calling thread, so call it from
+    /// a blocking thread, not an async worker (see [`SqliteStore::write_async`]).
+    ///
+    /// # Errors
+    /// Whatever `f` returns (its changes are then rolled back), a failed commit, or
+    /// [`StoreError::WriterGone`].
+    pub(crate) fn write<R, F>(&self, f: F) -> Result<R, StoreError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Connection) -> Result<R, StoreError> + Send + 'static,
+    {
+        let (tx, rx) = mpsc::sync_channel(1);
+        self.submit(f, Reply::Blocking(tx))?;
+        rx.recv().map_err(|_| StoreError::WriterGone)?
+    }
+
+    /// [`SqliteStore::write`] for async code: waits without holding a thread.
+    ///
+    /// # Errors
+    /// As [`SqliteStore::write`].
+    #[allow(dead_code, reason = "for the auth store, which writes from async code")]
+    pub(crate) async fn write_async<R, F>(&self, f: F) -> Result<R, StoreError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Connection) -> Result<R, StoreError> + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel();
+        self.submit(f, Reply::Async(tx))?;
+        rx.await.map_err(|_| StoreError::WriterGone)?
+    }
+}
+
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        // Closing the channel lets the writer drain what is queued and exit.
+        self.writer.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(h) = self.writer_thread.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            let _ = h.join();
+        }
+    }
+}
+
+const ACCOUNT_COLS: &str = "id, name, parent_account_id, twilio_account_sid, price_unit, created_at";
+const CUSTOMER_COLS: &str = "id, account_id, parent_customer_id, name, reference_id, created_at";
+const USER_COLS: &str = "id, user_name, email, first_name, last_name, display_name, password_hash, created_at";
+const SESSION_COLS: &str = "id, account_id, customer_id, call_sid, channel, from_address, to_address, date_created";
+const CALL_COLS: &str = "sid, account_sid, parent_call_sid, from_address, to_address, direction, status, \
+     start_time, end_time, duration_seconds, provider_price, provider_price_unit, imported_at";
+const RATE_COLS: &str = "id, account_id, customer_id, category, unit_price";
+const BILLABLE_COLS: &str = "id, call_sid, account_id, customer_id, session_id, category, usage_date, \
+     duration_seconds, billed, billed_minutes, rate_id, unit_price, price, price_unit, created_at, created_by";
+
+fn account_row(r: &Row<'_>) -> rusqlite::Result<Account> {
+    Ok(Account {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        parent_account_id: r.get(2)?,
+        twilio_account_sid: r.get(3)?,
+        price_unit: r.get(4)?,
+        created_at: get_ts(r, 5)?,
+    })
+}
+
+fn customer_row(r: &Row<'_>) -> rusqlite::Result<Customer> {
+    Ok(Customer {
+        id: r.get(0)?,
+        account_id: r.get(1)?,
+        parent_customer_id: r.get(2)?,
+        name: r.get(3)?,
+        reference_id: r.get(4)?,
+        created_at: get_ts(r, 5)?,
+    })
+}
+
+fn user_row(r: &Row<'_>) -> rusqlite::Result<User> {
+    Ok(User {
+        id: r.get(0)?,
+        user_name: r.get(1)?,
+        email: r.get(2)?,
+        first_name: r.get(3)?,
+        last_name: r.get(4)?,
+        display_name: r.get(5)?,
+        password_hash: r.get(6)?,
+        created_at: get_ts(r, 7)?,
+    })
+}
+
+fn session_row(r: &Row<'_>) -> rusqlite::Result<EvoSession> {
+    Ok(EvoSession {
+        id: r.get(0)?,
+        account_id: r.get(1)?,
+        customer_id: r.get(2)?,
+        call_sid: r.get(3)?,
+        channel: r.get(4)?,
+        from_address: r.get(5)?,
+        to_address: r.get(6)?,
+        date_created: get_ts(r, 7)?,
+    })
+}
+
+fn call_row(r: &Row<'_>) -> rusqlite::Result<Call> {
+    Ok(Call {
+        sid: r.get(0)?,
+        account_sid: r.get(1)?,
+        parent_call_sid: r.get(2)?,
+        from_address: r.get(3)?,
+        to_address: r.get(4)?,
+        direction: r.get(5)?,
+        status: r.get(6)?,
+        start_time: get_opt_ts(r, 7)?,
+        end_time: get_opt_ts(r, 8)?,
+        duration_seconds: r.get(9)?,
+        provider_price: r.get(10)?,
+        provider_price_unit: r.get(11)?,
+        imported_at: get_ts(r, 12)?,
+    })
+}
+
+fn rate_row(r: &Row<'_>) -> rusqlite::Result<Rate> {
+    Ok(Rate {
+        id: r.get(0)?,
+        account_id: r.get(1)?,
+        customer_id: r.get(2)?,
+        category: r.get(3)?,
+        unit_price: Money::from_micros(r.get(4)?),
+    })
+}
+
+fn billable_row(r: &Row<'_>) -> rusqlite::Result<Billable> {
+    Ok(Billable {
+        id: r.get(0)?,
+        call_sid: r.get(1)?,
+        account_id: r.get(2)?,
+        customer_id: r.get(3)?,
+        session_id: r.get(4)?,
+        category: r.get(5)?,
+        usage_date: get_date(r, 6)?,
+        duration_seconds: r.get(7)?,
+        billed: r.get(8)?,
+        billed_minutes: r.get(9)?,
+        rate_id: r.get(10)?,
+        unit_price: Money::from_micros(r.get(11)?),
+        price: Money::from_micros(r.get(12)?),
+        price_unit: r.get(13)?,
+        created_at: get_ts(r, 14)?,
+        created_by: r.get(15)?,
+    })
+}
+
+fn strings(conn: &Connection, sql: &str, key: &str) -> Result<Vec<String>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt.query_map(params![key], |r| r.get::<_, String>(0))?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+fn billable_by_call(conn: &Connection, call_sid: &str) -> Result<Option<Billable>, StoreError> {
+    let sql = format!("SELECT {BILLABLE_COLS} FROM billables WHERE call_sid = ?1");
+    Ok(conn.prepare_cached(&sql)?.query_row(params![call_sid], billable_row).optional()?)
+}
+
+fn call_by_sid(conn: &Connection, sid: &str) -> Result<Option<Call>, StoreError> {
+    let sql = format!("SELECT {CALL_COLS} FROM calls WHERE sid = ?1");
+    Ok(conn.prepare_cached(&sql)?.query_row(params![sid], call_row).optional()?)
+}
+
+fn insert_billable_tx(conn: &Connection, b: &Billable) -> Result<InsertOutcome, StoreError> {
+    let unit_price = micros(b.unit_price, "unit price")?;
+    let price = micros(b.price, "price")?;
+    let inserted = conn
+        .prepare_cached(&format!(
+            "INSERT INTO billables ({BILLABLE_COLS}) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) \
+             ON CONFLICT(call_sid) DO NOTHING"
+        ))?
+        .execute(params![
+            b.id,
+            b.call_sid,
+            b.account_id,
+            b.customer_id,
+            b.session_id,
+            b.category,
+            date(b.usage_date),
+            b.duration_seconds,
+            b.billed,
+            b.billed_minutes,
+            b.rate_id,
+            unit_price,
+            price,
+            b.price_unit,
+            ts(&b.created_at),
+            b.created_by,
+        ])?;
+    if inserted == 0 {
+        return match billable_by_call(conn, &b.call_sid)? {
+            Some(existing) => Ok(InsertOutcome::Existing(Box::new(existing))),
+            None => Err(StoreError::Conflict(format!("billable for {} could not be inserted", b.call_sid))),
+        };
+    }
+    if b.billed {
+        conn.prepare_cached(
+            "INSERT INTO usage_daily (account_id, usage_date, category, count, billed_minutes, price) \
+             VALUES (?1, ?2, ?3, 1, ?4, ?5) \
+             ON CONFLICT(account_id, usage_date, category) DO UPDATE SET \
+               count = count + 1, \
+               billed_minutes = billed_minutes + excluded.billed_minutes, \
+               price = price + excluded.price",
+        )?
+        .execute(params![b.account_id, date(b.usage_date), b.category, b.billed_minutes, price])?;
+    }
+    Ok(InsertOutcome::Inserted)
+}
+
+fn offset_limit(page: Page) -> (i64, i64) {
+    (page.offset.max(0), page.limit.max(0))
+}
+
+impl BillingStore for SqliteStore {
+    fn create_account(&self, a: &Account) -> Result<(), StoreError> {
+        let a = a.clone();
+        self.write(move |conn| {
+            conn.prepare_cached(&format!("INSERT INTO accounts ({ACCOUNT_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"))?
+                .execute(params![a.id, a.name, a.parent_account_id, a.twilio_account_sid, a.price_unit, ts(&a.created_at)])
+                .map_err(|e| conflict_on_unique(e, "an account with this id or Twilio account SID"))?;
+            Ok(())
+        })
+    }
+
+    fn get_account(&self, id: &str) -> Result<Option<Account>, StoreError> {
+        self.read(|conn| {
+            let sql = format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE id = ?1");
+            Ok(conn.prepare_cached(&sql)?.query_row(params![id], account_row).optional()?)
+        })
+    }
+
+    fn get_account_by_sid(&self, sid: &str) -> Result<Option<Account>, StoreError> {
+        self.read(|conn| {
+            let sql = format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE twilio_account_sid = ?1");
+            Ok(conn.prepare_cached(&sql)?.query_row(params![sid], account_row).optional()?)
+        })
+    }
+
+    fn create_customer(&self, c: &Customer) -> Result<(), StoreError> {
+        let c = c.clone();
+        self.write(move |conn| {
+            conn.prepare_cached(&format!("INSERT INTO customers ({CUSTOMER_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"))?
+                .execute(params![c.id, c.account_id, c.parent_customer_id, c.name, c.reference_id, ts(&c.created_at)])
+                .map_err(|e| conflict_on_unique(e, "a customer with this id"))?;
+            Ok(())
+        })
+    }
+
+    fn get_customer(&self, id: &str) -> Result<Option<Customer>, StoreError> {
+        self.read(|conn| {
+            let sql = format!("SELECT {CUSTOMER_COLS} FROM customers WHERE id = ?1");
+            Ok(conn.prepare_cached(&sql)?.query_row(params![id], customer_row).optional()?)
+        })
+    }
+
+    fn list_customers(&self, account_id: &str, page: Page) -> Result<(Vec<Customer>, i64), StoreError> {
+        let (offset, limit) = offset_limit(page);
+        self.read(|conn| {
+            let total: i64 = conn
+                .prepare_cached("SELECT COUNT(*) FROM customers WHERE account_id = ?1")?
+                .query_row(params![account_id], |r| r.get(0))?;
+            let sql =
+                format!("SELECT {CUSTOMER_COLS} FROM customers WHERE account_id = ?1 ORDER BY rowid LIMIT ?2 OFFSET ?3");
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let rows = stmt.query_map(params![account_id, limit, offset], customer_row)?;
+            Ok((rows.collect::<rusqlite::Result<Vec<_>>>()?, total))
+        })
+    }
+
+    fn create_user(&self, u: &NewUserRecord) -> Result<(), StoreError> {
+        let u = u.clone();
+        self.write(move |conn| {
+            let user = &u.user;
+            conn.prepare_cached(&format!("INSERT INTO users ({USER_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"))?
+                .execute(params![
+                    user.id,
+                    user.user_name,
+                    user.email,
+                    user.first_name,
+                    user.last_name,
+                    user.display_name,
+                    user.password_hash,
+                    ts(&user.created_at),
+                ])
+                .map_err(|e| conflict_on_unique(e, "a user with this user name or email address"))?;
+            for role in &u.roles {
+                conn.prepare_cached("INSERT OR IGNORE INTO user_roles (user_id, role) VALUES (?1, ?2)")?
+                    .execute(params![user.id, role])?;
+            }
+            for p in &u.permissions {
+                conn.prepare_cached("INSERT OR IGNORE INTO user_permissions (user_id, permission) VALUES (?1, ?2)")?
+                    .execute(params![user.id, p])?;
+            }
+            for a in &u.account_ids {
+                conn.prepare_cached("INSERT OR IGNORE INTO user_accounts (user_id, account_id) VALUES (?1, ?2)")?
+                    .execute(params![user.id, a])?;
+            }
+            Ok(())
+        })
+    }
+
+    fn get_user(&self, id: &str) -> Result<Option<User>, StoreError> {
+        self.read(|conn| {
+            let sql = format!("SELECT {USER_COLS} FROM users WHERE id = ?1");
+            Ok(conn.prepare_cached(&sql)?.query_row(params![id], user_row).optional()?)
+        })
+    }
+
+    fn find_user_by_name(&self, user_name: &str) -> Result<Option<User>, StoreError> {
+        self.read(|conn| {
+            // The column's NOCASE collation makes this match ignoring case.
+            let sql = format!("SELECT {USER_COLS} FROM users WHERE user_name = ?1");
+            Ok(conn.prepare_cached(&sql)?.query_row(params![user_name], user_row).optional()?)
+        })
+    }
+
+    fn user_roles(&self, user_id: &str) -> Result<Vec<String>, StoreError> {
+        self.read(|conn| strings(conn, "SELECT role FROM user_roles WHERE user_id = ?1 ORDER BY role", user_id))
+    }
+
+    fn user_permissions(&self, user_id: &str) -> Result<Vec<String>, StoreError> {
+        self.read(|conn| {
+            strings(conn, "SELECT permission FROM user_permissions WHERE user_id = ?1 ORDER BY permission", user_id)
+        })
+    }
+
+    fn user_account_ids(&self, user_id: &str) -> Result<Vec<String>, StoreError> {
+        self.read(|conn| strings(conn, "SELECT account_id FROM user_accounts WHERE user_id = ?1 ORDER BY rowid", user_id))
+    }
+
+    fn set_user_roles(&self, user_id: &str, roles: &[String]) -> Result<(), StoreError> {
+        let user_id = user_id.to_string();
+        let roles = roles.to_vec();
+        self.write(move |conn| {
+            conn.prepare_cached("DELETE FROM user_roles WHERE user_id = ?1")?.execute(params![user_id])?;
+            for role in &roles {
+                conn.prepare_cached("INSERT OR IGNORE INTO user_roles (user_id, role) VALUES (?1, ?2)")?
+                    .execute(params![user_id, role])?;
+            }
+            Ok(())
+        })
+    }
+
+    fn create_session(&self, s: &EvoSession) -> Result<(), StoreError> {
+        let s = s.clone();
+        self.write(move |conn| {
+            conn.prepare_cached(&format!("INSERT INTO sessions ({SESSION_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"))?
+                .execute(params![
+                    s.id,
+                    s.account_id,
+                    s.customer_id,
+                    s.call_sid,
+                    s.channel,
+                    s.from_address,
+                    s.to_address,
+                    ts(&s.date_created),
+                ])
+                .map_err(|e| conflict_on_unique(e, "a session with this id"))?;
+            Ok(())
+        })
+    }
+
+    fn get_session(&self, id: &str) -> Result<Option<EvoSession>, StoreError> {
+        self.read(|conn| {
+            let sql = format!("SELECT {SESSION_COLS} FROM sessions WHERE id = ?1");
+            Ok(conn.prepare_cached(&sql)?.query_row(params![id], session_row).optional()?)
+        })
+    }
+
+    fn upsert_calls(&self, calls: &[Call]) -> Result<ImportOutcome, StoreError> {
+        let calls = calls.to_vec();
+        self.write(move |conn| {
+            let mut out = ImportOutcome::default();
+            for c in &calls {
+                let existing = call_by_sid(conn, &c.sid)?;
+                if let Some(old) = &existing {
+                    if old.same_content(c) {
+                        continue;
+                    }
+                    if billable_by_call(conn, &c.sid)?.is_some() {
+                        return Err(StoreError::Conflict(format!(
+                            "Call {} already has a billable and cannot be changed",
+                            c.sid
+                        )));
+                    }
+                }
+                conn.prepare_cached(&format!(
+                    "INSERT INTO calls ({CALL_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) \
+                     ON CONFLICT(sid) DO UPDATE SET account_sid = excluded.account_sid, \
+                       parent_call_sid = excluded.parent_call_sid, from_address = excluded.from_address, \
+                       to_address = excluded.to_address, direction = excluded.direction, status = excluded.status, \
+                       start_time = excluded.start_time, end_time = excluded.end_time, \
+                       duration_seconds = excluded.duration_seconds, provider_price = excluded.provider_price, \
+                       provider_price_unit = excluded.provider_price_unit, imported_at = excluded.imported_at"
+                ))?
+                .execute(params![
+                    c.sid,
+                    c.account_sid,
+                    c.parent_call_sid,
+                    c.from_address,
+                    c.to_address,
+                    c.direction,
+                    c.status,
+                    c.start_time.as_ref().map(ts),
+                    c.end_time.as_ref().map(ts),
+                    c.duration_seconds,
+                    c.provider_price,
+                    c.provider_price_unit,
+                    ts(&c.imported_at),
+                ])?;
+                if existing.is_some() {
+                    out.updated += 1;
+                } else {
+                    out.imported += 1;
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    fn get_call(&self, sid: &str) -> Result<Option<Call>, StoreError> {
+        self.read(|conn| call_by_sid(conn, sid))
+    }
+
+    fn find_rate(
+        &self,
+        account_id: Option<&str>,
+        customer_id: Option<&str>,
+        category: &str,
+    ) -> Result<Option<Rate>, StoreError> {
+        self.read(|conn| {
+            let sql = format!(
+                "SELECT {RATE_COLS} FROM rates WHERE account_id IS ?1 AND customer_id IS ?2 AND category = ?3"
+            );
+            Ok(conn.prepare_cached(&sql)?.query_row(params![account_id, customer_id, category], rate_row).optional()?)
+        })
+    }
+
+    fn set_rate(&self, rate: &Rate) -> Result<Rate, StoreError> {
+        let rate = rate.clone();
+        let unit_price = micros(rate.unit_price, "unit price")?;
+        self.write(move |conn| {
+            let updated = conn
+                .prepare_cached(
+                    "UPDATE rates SET unit_price = ?4 \
+                     WHERE account_id IS ?1 AND customer_id IS ?2 AND category = ?3",
+                )?
+                .execute(params![rate.account_id, rate.customer_id, rate.category, unit_price])?;
+            if updated == 0 {
+                conn.prepare_cached(&format!("INSERT INTO rates ({RATE_COLS}) VALUES (?1, ?2, ?3, ?4, ?5)"))?
+                    .execute(params![rate.id, rate.account_id, rate.customer_id, rate.category, unit_price])?;
+            }
+            let sql = format!(
+                "SELECT {RATE_COLS} FROM rates WHERE account_id IS ?1 AND customer_id IS ?2 AND category = ?3"
+            );
+            Ok(conn.prepare_cached(&sql)?.query_row(
+                params![rate.account_id, rate.customer_id, rate.category],
+                rate_row,
+            )?)
+        })
+    }
+
+    fn list_rates(&self, account_id: Option<&str>, page: Page) -> Result<(Vec<Rate>, i64), StoreError> {
+        let (offset, limit) = offset_limit(page);
+        self.read(|conn| {
+            let filter = "account_id IS NULL OR account_id = ?1";
+            let total: i64 = conn
+                .prepare_cached(&format!("SELECT COUNT(*) FROM rates WHERE {filter}"))?
+                .query_row(params![account_id], |r| r.get(0))?;
+            let sql = format!(
+                "SELECT {RATE_COLS} FROM rates WHERE {filter} \
+                 ORDER BY account_id IS NOT NULL, customer_id IS NOT NULL, customer_id, category \
+                 LIMIT ?2 OFFSET ?3"
+            );
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let rows = stmt.query_map(params![account_id, limit, offset], rate_row)?;
+            Ok((rows.collect::<rusqlite::Result<Vec<_>>>()?, total))
+        })
+    }
+
+    fn get_billable_by_call(&self, call_sid: &str) -> Result<Option<Billable>, StoreError> {
+        self.read(|conn| billable_by_call(conn, call_sid))
+    }
+
+    fn insert_billable(&self, billable: &Billable) -> Result<InsertOutcome, StoreError> {
+        let b = billable.clone();
+        self.write(move |conn| insert_billable_tx(conn, &b))
+    }
+
+    fn list_billables(&self, f: &BillableFilter, page: Page) -> Result<(Vec<Billable>, i64), StoreError> {
+        let (offset, limit) = offset_limit(page);
+        self.read(|conn| {
+            let filter = "account_id = ?1 AND usage_date BETWEEN ?2 AND ?3 AND (?4 IS NULL OR customer_id = ?4)";
+            let (start, end) = (date(f.start), date(f.end));
+            let total: i64 = conn
+                .prepare_cached(&format!("SELECT COUNT(*) FROM billables WHERE {filter}"))?
+                .query_row(params![f.account_id, start, end, f.customer_id], |r| r.get(0))?;
+            let sql = format!(
+                "SELECT {BILLABLE_COLS} FROM billables WHERE {filter} ORDER BY usage_date, created_at, id \
+                 LIMIT ?5 OFFSET ?6"
+            );
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let rows = stmt.query_map(params![f.account_id, start, end, f.customer_id, limit, offset], billable_row)?;
+            Ok((rows.collect::<rusqlite::Result<Vec<_>>>()?, total))
+        })
+    }
+
+    fn usage_by_category(
+        &self,
+        account_id: &str,
+        start: NaiveDate,
+        end: NaiveDate,
+    ) -> Result<Vec<UsageTotals>, StoreError> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT category, SUM(count), SUM(billed_minutes), SUM(price) FROM usage_daily \
+                 WHERE account_id = ?1 AND usage_date BETWEEN ?2 AND ?3 \
+                 GROUP BY category ORDER BY category",
+            )?;
+            let rows = stmt.query_map(params![account_id, date(start), date(end)], |r| {
+                Ok(UsageTotals {
+                    category: r.get(0)?,
+                    count: r.get(1)?,
+                    billed_minutes: r.get(2)?,
+                    price: Money::from_micros(r.get(3)?),
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+    }
+}

@@ -1,0 +1,127 @@
+//! The host as an actix application: a [`Gateway`] built once and mounted into an `App`.
+//!
+//! ```no_run
+//! # use std::sync::Arc;
+//! # use gateway::app::{Gateway, GatewayConfig};
+//! # async fn run(registry: gateway::Registry) -> std::io::Result<()> {
+//! let gw = Gateway::new(registry, GatewayConfig::default(), Arc::new(gateway::NoAuth));
+//! actix_web::HttpServer::new(move || {
+//!     let gw = gw.clone();
+//!     actix_web::App::new().wrap(actix_web::middleware::Compress::default()).configure(move |c| gw.configure(c))
+//! })
+//! .bind(("127.0.0.1", 5000))?
+//! .run()
+//! .await
+//! # }
+//! ```
+
+use std::sync::Arc;
+
+use actix_web::web;
+
+use crate::bind::Limits;
+use crate::context::Authenticator;
+use crate::format::Formats;
+use crate::meta::{Dto, TypeMap};
+use crate::metadata::SiteInfo;
+use crate::registry::Registry;
+use crate::response::ErrorResponse;
+use crate::router::Router;
+
+/// The ServiceStack version the host reports; clients look for the `ServiceStack/` prefix.
+pub const SERVICESTACK_VERSION: &str = "8.0";
+
+/// How the host behaves.
+#[derive(Debug, Clone)]
+pub struct GatewayConfig {
+    /// Service name, public URL and version shown by the metadata pages.
+    pub site: SiteInfo,
+    /// The largest request body accepted, after decompression (413 beyond it).
+    pub max_body_bytes: usize,
+    /// Bounds on what a body may contain.
+    pub limits: Limits,
+    /// Shows stack traces (panic messages) in error bodies.
+    pub debug: bool,
+    /// The `X-Powered-By` header.
+    pub server_header: String,
+}
+
+impl Default for GatewayConfig {
+    fn default() -> Self {
+        GatewayConfig {
+            site: SiteInfo {
+                service_name: "Evo Voice".to_string(),
+                base_url: None,
+                version: SERVICESTACK_VERSION.to_string(),
+            },
+            max_body_bytes: 1024 * 1024,
+            limits: Limits::default(),
+            debug: false,
+            server_header: format!("ServiceStack/{SERVICESTACK_VERSION} evogate/{}", env!("CARGO_PKG_VERSION")),
+        }
+    }
+}
+
+pub(crate) struct Inner {
+    pub registry: Registry,
+    pub config: GatewayConfig,
+    pub auth: Arc<dyn Authenticator>,
+    pub formats: Formats,
+    /// The registry's types plus ServiceStack's error types, which every writer may need.
+    pub types: TypeMap,
+    pub router: Router,
+}
+
+/// A configured host: operations, configuration, authentication and formats.
+///
+/// Cheap to clone (one `Arc`); build it once and clone it into each actix worker.
+#[derive(Clone)]
+pub struct Gateway {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Gateway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gateway")
+            .field("registry", &self.inner.registry)
+            .field("config", &self.inner.config)
+            .field("formats", &self.inner.formats)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Gateway {
+    /// A host serving `registry`, with the standard formats.
+    pub fn new(registry: Registry, config: GatewayConfig, auth: Arc<dyn Authenticator>) -> Self {
+        Self::with_formats(registry, config, auth, Formats::standard())
+    }
+
+    /// A host with a custom set of formats.
+    pub fn with_formats(registry: Registry, config: GatewayConfig, auth: Arc<dyn Authenticator>, formats: Formats) -> Self {
+        let mut types = registry.types().clone();
+        types.add(ErrorResponse::type_info());
+        let router = Router::new(&registry);
+        Gateway { inner: Arc::new(Inner { registry, config, auth, formats, types, router }) }
+    }
+
+    /// Mounts the host into an actix `App` (or scope): one default service that does all the
+    /// routing, so it must be the last thing configured.
+    pub fn configure(&self, cfg: &mut web::ServiceConfig) {
+        cfg.app_data(web::Data::new(self.clone())).default_service(web::to(crate::pipeline::serve));
+    }
+
+    /// The operations served.
+    pub fn registry(&self) -> &Registry {
+        &self.inner.registry
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &GatewayConfig {
+        &self.inner.config
+    }
+
+    /// The formats spoken.
+    pub fn formats(&self) -> &Formats {
+        &self.inner.formats
+    }
+}

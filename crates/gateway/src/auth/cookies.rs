@@ -1,0 +1,145 @@
+//! Reading the credentials a request carries in cookies and headers, and minting ids.
+
+use actix_web::HttpRequest;
+use rand::Rng;
+use rand::distributions::Alphanumeric;
+
+/// Length of a session id, as ServiceStack makes them (15 random bytes in base64 without `+`
+/// or `/`).
+pub const SESSION_ID_LEN: usize = 20;
+
+/// The session cookie (`rememberMe` off).
+pub const SS_ID: &str = "ss-id";
+/// The permanent session cookie (`rememberMe` on).
+pub const SS_PID: &str = "ss-pid";
+/// `temp` or `perm`: which of the two ids is the active one.
+pub const SS_OPT: &str = "ss-opt";
+/// The access token cookie.
+pub const SS_TOK: &str = "ss-tok";
+/// The refresh token cookie.
+pub const SS_REFTOK: &str = "ss-reftok";
+
+/// `n` random characters from `[A-Za-z0-9]`, from the operating system's generator.
+pub fn random_alphanumeric(n: usize) -> String {
+    rand::rngs::OsRng.sample_iter(&Alphanumeric).take(n).map(char::from).collect()
+}
+
+/// A fresh session id: 20 characters from `[A-Za-z0-9]` (Dart's strict cookie parser and the
+/// TypeScript client's URL-encoding both leave these untouched).
+pub fn new_session_id() -> String {
+    random_alphanumeric(SESSION_ID_LEN)
+}
+
+/// Whether `s` has the shape of a session id; anything else is not worth a store lookup.
+pub fn is_session_id(s: &str) -> bool {
+    s.len() == SESSION_ID_LEN && s.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+/// The `name=value` pairs of one `Cookie` header, skipping pairs that are not cookies.
+///
+/// The TypeScript client in Node splits `Set-Cookie` on commas and sends back junk such as
+/// `01 Jan 2100 00:00:00 GMT=null`; a name with spaces or other non-token characters is skipped
+/// rather than failing the whole header.
+pub fn parse_cookie_header(header: &str) -> impl Iterator<Item = (&str, &str)> {
+    header.split(';').filter_map(|pair| {
+        let (name, value) = pair.split_once('=')?;
+        let name = name.trim();
+        if name.is_empty() || !name.bytes().all(is_token_byte) {
+            return None;
+        }
+        let value = value.trim();
+        let value = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(value);
+        Some((name, value))
+    })
+}
+
+/// RFC 7230 `tchar`.
+fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// The first value of cookie `name` in any `Cookie` header of the request.
+pub fn cookie<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
+    req.headers()
+        .get_all(actix_web::http::header::COOKIE)
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|h| parse_cookie_header(h).find(|(n, _)| *n == name).map(|(_, v)| v))
+}
+
+/// A request header as text, if present, valid and not blank.
+pub fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
+    req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty())
+}
+
+/// A session parameter as ServiceStack reads it: the `X-ss-*` header first, then the cookie.
+pub fn session_param<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
+    let header_name = match name {
+        SS_ID => "X-ss-id",
+        SS_PID => "X-ss-pid",
+        SS_OPT => "X-ss-opt",
+        _ => return cookie(req, name),
+    };
+    header(req, header_name).or_else(|| cookie(req, name)).filter(|v| !v.is_empty())
+}
+
+/// The session id a request presents: `ss-pid` when `ss-opt` is `perm`, else `ss-id`; the other
+/// one when the preferred one is absent.
+pub fn session_id(req: &HttpRequest) -> Option<&str> {
+    let perm = session_param(req, SS_OPT).is_some_and(|o| o.eq_ignore_ascii_case("perm"));
+    let (first, second) = if perm { (SS_PID, SS_ID) } else { (SS_ID, SS_PID) };
+    session_param(req, first).or_else(|| session_param(req, second)).filter(|id| is_session_id(id))
+}
+
+/// Every session id a request mentions (for logout, which ends all of them).
+pub fn all_session_ids(req: &HttpRequest) -> Vec<String> {
+    let mut ids: Vec<String> = Vec::new();
+    for v in [
+        header(req, "X-ss-id"),
+        header(req, "X-ss-pid"),
+        cookie(req, SS_ID),
+        cookie(req, SS_PID),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        if is_session_id(v) && !ids.iter().any(|i| i == v) {
+            ids.push(v.to_string());
+        }
+    }
+    ids
+}
+
+/// What the `Authorization` header carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Authorization<'a> {
+    /// `Bearer <token>` (scheme matched ignoring case).
+    Bearer(&'a str),
+    /// `Basic <base64>`, not yet decoded.
+    Basic(&'a str),
+}
+
+/// Parses the `Authorization` header; other schemes are ignored.
+pub fn authorization(req: &HttpRequest) -> Option<Authorization<'_>> {
+    let value = header(req, "Authorization")?;
+    let (scheme, rest) = value.split_once(' ')?;
+    let rest = rest.trim();
+    if rest.is_empty() {
+        return None;
+    }
+    if scheme.eq_ignore_ascii_case("Bearer") {
+        Some(Authorization::Bearer(rest))
+    } else if scheme.eq_ignore_ascii_case("Basic") {
+        Some(Authorization::Basic(rest))
+    } else {
+        None
+    }
+}
+
+/// Decodes Basic credentials into user name and password.
+pub fn decode_basic(encoded: &str) -> Option<(String, String)> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+    let text = String::from_utf8(bytes).ok()?;
+    let (user, pass) = text.split_once(':')?;
+    Some((user.to_string(), pass.to_string()))
+}

@@ -1,0 +1,239 @@
+//! Response format negotiation (decisions.md 4 and 5).
+//!
+//! Precedence: path suffix > `?format=` > the format a `/{fmt}/reply` route names > `Accept`
+//! (with q-values and order) > JSON. API clients that send `*/*` or no `Accept` get JSON; HTML
+//! only goes to clients that prefer `text/html`.
+
+use std::sync::Arc;
+
+use crate::format::{Format, Formats};
+
+/// The JSV media type served when the format was picked by the URL (suffix, `?format=`,
+/// `/jsv/...`), as the metadata pages document it.
+const JSV_URL_CONTENT_TYPE: &str = "text/jsv; charset=utf-8";
+/// What a `?debug` JSV response is labelled: it is for people, not for a JSV reader.
+const PRETTY_JSV_CONTENT_TYPE: &str = "text/plain; charset=utf-8";
+/// JSONP responses are scripts.
+const JSONP_CONTENT_TYPE: &str = "text/javascript; charset=utf-8";
+
+/// The outcome of negotiation: which format writes the response and how it is labelled.
+#[derive(Clone)]
+pub struct Negotiated {
+    /// The format that writes the body.
+    pub format: Arc<dyn Format>,
+    /// The response `Content-Type`.
+    pub content_type: String,
+    /// Human-oriented layout (`?debug` with JSV).
+    pub pretty: bool,
+    /// The JSONP callback to wrap a JSON body in.
+    pub jsonp: Option<String>,
+}
+
+impl std::fmt::Debug for Negotiated {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Negotiated")
+            .field("format", &self.format.name())
+            .field("content_type", &self.content_type)
+            .field("pretty", &self.pretty)
+            .field("jsonp", &self.jsonp)
+            .finish()
+    }
+}
+
+/// Everything negotiation reads from a request.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NegotiationInput<'a> {
+    /// The `.ext` suffix of the path (`json`), if it names a format.
+    pub suffix: Option<&'a str>,
+    /// The `?format=` value.
+    pub query_format: Option<&'a str>,
+    /// The format a `/{fmt}/reply|oneway|syncreply` route names.
+    pub route_format: Option<&'a str>,
+    /// The `Accept` header.
+    pub accept: Option<&'a str>,
+    /// The `?debug=` value.
+    pub debug: Option<&'a str>,
+    /// The `?callback=` value.
+    pub callback: Option<&'a str>,
+}
+
+/// How the chosen format was picked; JSV's label depends on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source<'a> {
+    Url,
+    Accept(&'a str),
+    Default,
+}
+
+/// `?format=xml.foo` means `xml`, as upstream ignores anything after a dot.
+fn query_format_name(v: &str) -> &str {
+    v.split('.').next().unwrap_or("").trim()
+}
+
+/// A JSONP callback is echoed into a script, so only plain identifiers and member paths are
+/// accepted; anything else is ignored rather than reflected.
+fn valid_callback(cb: &str) -> bool {
+    !cb.is_empty()
+        && cb.len() <= 128
+        && cb.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'$' | b'.'))
+}
+
+/// One media range of an `Accept` header.
+struct AcceptEntry<'a> {
+    media: &'a str,
+    q: f32,
+}
+
+fn parse_accept(accept: &str) -> Vec<AcceptEntry<'_>> {
+    let mut entries: Vec<AcceptEntry<'_>> = accept
+        .split(',')
+        .filter_map(|part| {
+            let mut params = part.split(';');
+            let media = params.next()?.trim();
+            if media.is_empty() {
+                return None;
+            }
+            let mut q = 1.0_f32;
+            for p in params {
+                if let Some((k, v)) = p.split_once('=') {
+                    if k.trim().eq_ignore_ascii_case("q") {
+                        q = v.trim().parse::<f32>().unwrap_or(0.0).clamp(0.0, 1.0);
+                    }
+                }
+            }
+            Some(AcceptEntry { media, q })
+        })
+        .filter(|e| e.q > 0.0)
+        .collect();
+    // Stable: equal q-values keep the client's order.
+    entries.sort_by(|a, b| b.q.partial_cmp(&a.q).unwrap_or(std::cmp::Ordering::Equal));
+    entries
+}
+
+/// The format the client's `Accept` header prefers, with the media type that selected it.
+fn from_accept<'a>(formats: &Formats, accept: &'a str) -> Option<(Arc<dyn Format>, &'a str)> {
+    for e in parse_accept(accept) {
+        let media = e.media;
+        if media == "*/*" || media.eq_ignore_ascii_case("application/*") {
+            return formats.get("json").map(|f| (f.clone(), media));
+        }
+        if let Some(f) = formats.by_media_type(media) {
+            return Some((f.clone(), media));
+        }
+    }
+    None
+}
+
+/// Picks the response format for a request.
+///
+/// Returns `None` only when the host has no JSON format at all.
+pub fn negotiate(formats: &Formats, input: &NegotiationInput<'_>) -> Option<Negotiated> {
+    let by_name = |n: &str| formats.get(n).cloned();
+    let mut chosen: Option<(Arc<dyn Format>, Source<'_>)> = None;
+    if let Some(f) = input.suffix.and_then(by_name) {
+        chosen = Some((f, Source::Url));
+    }
+    if chosen.is_none() {
+        if let Some(f) = input.query_format.map(query_format_name).and_then(by_name) {
+            chosen = Some((f, Source::Url));
+        }
+    }
+    // `?callback=` asks for JSON unless the URL named a format explicitly.
+    let callback = input.callback.filter(|c| valid_callback(c));
+    if chosen.is_none() && callback.is_some() {
+        chosen = by_name("json").map(|f| (f, Source::Url));
+    }
+    if chosen.is_none() {
+        if let Some(f) = input.route_format.and_then(by_name) {
+            chosen = Some((f, Source::Url));
+        }
+    }
+    if chosen.is_none() {
+        if let Some((f, media)) = input.accept.and_then(|a| from_accept(formats, a)) {
+            chosen = Some((f, Source::Accept(media)));
+        }
+    }
+    let (format, source) = match chosen {
+        Some(c) => c,
+        None => (by_name("json")?, Source::Default),
+    };
+    let is_jsv = format.name() == "jsv";
+    let pretty = is_jsv && input.debug.is_some_and(|d| !d.is_empty());
+    let jsonp = if format.name() == "json" { callback.map(str::to_string) } else { None };
+    let content_type = if jsonp.is_some() {
+        JSONP_CONTENT_TYPE.to_string()
+    } else if pretty {
+        PRETTY_JSV_CONTENT_TYPE.to_string()
+    } else if is_jsv {
+        match source {
+            Source::Accept(media) => format!("{}; charset=utf-8", media.to_ascii_lowercase()),
+            Source::Url | Source::Default => JSV_URL_CONTENT_TYPE.to_string(),
+        }
+    } else {
+        format.content_type().to_string()
+    };
+    Some(Negotiated { format, content_type, pretty, jsonp })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn pick(input: NegotiationInput<'_>) -> (String, String) {
+        let n = negotiate(&Formats::standard(), &input).unwrap();
+        (n.format.name().to_string(), n.content_type)
+    }
+
+    #[test]
+    fn precedence_suffix_query_route_accept() {
+        let all = NegotiationInput {
+            suffix: Some("csv"),
+            query_format: Some("xml"),
+            route_format: Some("jsv"),
+            accept: Some("text/html"),
+            ..Default::default()
+        };
+        assert_eq!(pick(all).0, "csv");
+        assert_eq!(pick(NegotiationInput { suffix: None, ..all }).0, "xml");
+        assert_eq!(pick(NegotiationInput { suffix: None, query_format: None, ..all }).0, "jsv");
+        assert_eq!(pick(NegotiationInput { suffix: None, query_format: None, route_format: None, ..all }).0, "html");
+        assert_eq!(pick(NegotiationInput::default()).0, "json");
+    }
+
+    #[test]
+    fn accept_honours_q_values_and_order() {
+        let a = |s| pick(NegotiationInput { accept: Some(s), ..Default::default() }).0;
+        assert_eq!(a("*/*"), "json");
+        assert_eq!(a("text/plain, */*"), "json");
+        assert_eq!(a("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"), "html");
+        assert_eq!(a("application/xml;q=0.5, text/csv"), "csv");
+        assert_eq!(a("text/html;q=0.1, application/json"), "json");
+        assert_eq!(a("application/xml, text/html"), "xml");
+        assert_eq!(a("text/jsv"), "jsv");
+        assert_eq!(a("text/html;q=0"), "json");
+    }
+
+    #[test]
+    fn jsv_labels() {
+        let by_accept = pick(NegotiationInput { accept: Some("application/jsv"), ..Default::default() });
+        assert_eq!(by_accept.1, "application/jsv; charset=utf-8");
+        let by_accept = pick(NegotiationInput { accept: Some("text/jsv"), ..Default::default() });
+        assert_eq!(by_accept.1, "text/jsv; charset=utf-8");
+        let by_query = pick(NegotiationInput { query_format: Some("JSV"), ..Default::default() });
+        assert_eq!(by_query.1, "text/jsv; charset=utf-8");
+        let debug = pick(NegotiationInput { suffix: Some("jsv"), debug: Some("1"), ..Default::default() });
+        assert_eq!(debug.1, "text/plain; charset=utf-8");
+        let bare_debug = pick(NegotiationInput { suffix: Some("jsv"), debug: Some(""), ..Default::default() });
+        assert_eq!(bare_debug.1, "text/jsv; charset=utf-8");
+    }
+
+    #[test]
+    fn jsonp() {
+        let n = negotiate(&Formats::standard(), &NegotiationInput { callback: Some("cb"), ..Default::default() }).unwrap();
+        assert_eq!(n.jsonp.as_deref(), Some("cb"));
+        assert_eq!(n.content_type, "text/javascript; charset=utf-8");
+        let bad = negotiate(&Formats::standard(), &NegotiationInput { callback: Some("<x>"), ..Default::default() }).unwrap();
+        assert!(bad.jsonp.is_none());
+    }
+}
