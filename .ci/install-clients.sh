@@ -19,6 +19,12 @@ node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)
 python3 -c 'import sys; sys.exit(0 if sys.version_info >= (3, 9) else 1)' \
     || die "Python >= 3.9 is required (found $(python3 --version 2>&1))"
 
+# one install at a time (test binaries may call this script concurrently)
+if command -v flock >/dev/null 2>&1; then
+    exec 9>"${TMPDIR:-/tmp}/evogate-install-clients.lock"
+    flock 9
+fi
+
 stamp_ok() { # <stamp file> <input file>: true when the stamp holds the input's checksum
     [[ -f "$1" ]] && [[ "$(cat "$1")" == "$(sha256sum "$2" | cut -d' ' -f1)" ]]
 }

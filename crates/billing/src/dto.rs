@@ -12,7 +12,12 @@ use crate::money::Money;
 // ---------------------------------------------------------------------------------------------
 
 /// Report/create a new billable
-#[dto(namespace = "Voice.Api.Billing", route("/billables", "POST"), verb = "POST", authenticate)]
+#[dto(
+    namespace = "Voice.Api.Billing",
+    route("/billables", "POST"),
+    verb = "POST",
+    authenticate
+)]
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NewBillable {
     /// The account to associate the billable with

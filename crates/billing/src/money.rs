@@ -45,7 +45,11 @@ impl Money {
 
     /// Rounds half away from zero ("half-up" for the non-negative prices billing uses).
     pub fn round_half_up(self, places: u32) -> Money {
-        Money(self.0.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero).normalize())
+        Money(
+            self.0
+                .round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero)
+                .normalize(),
+        )
     }
 
     /// The amount as a decimal string without trailing zeros (`"0.096"`, `"6"`).
@@ -70,10 +74,10 @@ impl Serialize for Money {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let n = self.0.normalize();
         // Whole amounts go out as integers so JSON shows `0`, as the seed sample does, not `0.0`.
-        if n.scale() == 0 {
-            if let Some(i) = n.to_i64() {
-                return serializer.serialize_i64(i);
-            }
+        if n.scale() == 0
+            && let Some(i) = n.to_i64()
+        {
+            return serializer.serialize_i64(i);
         }
         match n.to_f64() {
             Some(f) => serializer.serialize_f64(f),

@@ -20,22 +20,47 @@ pub const CALLS: &str = "calls";
 pub const TOTAL_PRICE: &str = "totalprice";
 
 /// The categories a billable can have.
-pub const LEAF_CATEGORIES: [&str; 4] = [CALLS_INBOUND_LOCAL, CALLS_INBOUND_TOLLFREE, CALLS_OUTBOUND, CALLS_CLIENT];
+pub const LEAF_CATEGORIES: [&str; 4] = [
+    CALLS_INBOUND_LOCAL,
+    CALLS_INBOUND_TOLLFREE,
+    CALLS_OUTBOUND,
+    CALLS_CLIENT,
+];
 
 /// Categories computed from the leaves.
 pub const ROLLUP_CATEGORIES: [&str; 3] = [CALLS, CALLS_INBOUND, TOTAL_PRICE];
 
 /// The order usage records are answered in.
-pub const CANONICAL_ORDER: [&str; 7] =
-    [CALLS, CALLS_INBOUND, CALLS_INBOUND_LOCAL, CALLS_INBOUND_TOLLFREE, CALLS_OUTBOUND, CALLS_CLIENT, TOTAL_PRICE];
+pub const CANONICAL_ORDER: [&str; 7] = [
+    CALLS,
+    CALLS_INBOUND,
+    CALLS_INBOUND_LOCAL,
+    CALLS_INBOUND_TOLLFREE,
+    CALLS_OUTBOUND,
+    CALLS_CLIENT,
+    TOTAL_PRICE,
+];
 
 /// Twilio call directions evogate accepts.
-pub const DIRECTIONS: [&str; 5] =
-    ["inbound", "outbound-api", "outbound-dial", "trunking-originating", "trunking-terminating"];
+pub const DIRECTIONS: [&str; 5] = [
+    "inbound",
+    "outbound-api",
+    "outbound-dial",
+    "trunking-originating",
+    "trunking-terminating",
+];
 
 /// Twilio call statuses evogate accepts.
-pub const STATUSES: [&str; 8] =
-    ["queued", "ringing", "in-progress", "completed", "busy", "failed", "no-answer", "canceled"];
+pub const STATUSES: [&str; 8] = [
+    "queued",
+    "ringing",
+    "in-progress",
+    "completed",
+    "busy",
+    "failed",
+    "no-answer",
+    "canceled",
+];
 
 /// Statuses of calls that ended without being connected: stored, never charged.
 pub const UNBILLED_STATUSES: [&str; 4] = ["busy", "failed", "no-answer", "canceled"];
@@ -62,7 +87,9 @@ pub fn is_toll_free(to: &str) -> bool {
     let Some(rest) = to.trim().strip_prefix("+1") else {
         return false;
     };
-    ["800", "833", "844", "855", "866", "877", "888"].iter().any(|p| rest.starts_with(p))
+    ["800", "833", "844", "855", "866", "877", "888"]
+        .iter()
+        .any(|p| rest.starts_with(p))
 }
 
 /// The leaf category of a call, or `None` for an unknown direction.
@@ -97,13 +124,34 @@ mod tests {
 
     #[test]
     fn classifies_like_domain_4_4() {
-        assert_eq!(classify("+15550001", "+15550002", "inbound"), Some(CALLS_INBOUND_LOCAL));
-        assert_eq!(classify("+15550001", "+18005550002", "inbound"), Some(CALLS_INBOUND_TOLLFREE));
-        assert_eq!(classify("+15550001", "+18885550002", "trunking-originating"), Some(CALLS_INBOUND_TOLLFREE));
-        assert_eq!(classify("+15550001", "+18015550002", "inbound"), Some(CALLS_INBOUND_LOCAL));
-        assert_eq!(classify("+15550001", "+18005550002", "outbound-api"), Some(CALLS_OUTBOUND));
-        assert_eq!(classify("client:bob", "+18005550002", "inbound"), Some(CALLS_CLIENT));
-        assert_eq!(classify("+1", "client:amy", "outbound-dial"), Some(CALLS_CLIENT));
+        assert_eq!(
+            classify("+15550001", "+15550002", "inbound"),
+            Some(CALLS_INBOUND_LOCAL)
+        );
+        assert_eq!(
+            classify("+15550001", "+18005550002", "inbound"),
+            Some(CALLS_INBOUND_TOLLFREE)
+        );
+        assert_eq!(
+            classify("+15550001", "+18885550002", "trunking-originating"),
+            Some(CALLS_INBOUND_TOLLFREE)
+        );
+        assert_eq!(
+            classify("+15550001", "+18015550002", "inbound"),
+            Some(CALLS_INBOUND_LOCAL)
+        );
+        assert_eq!(
+            classify("+15550001", "+18005550002", "outbound-api"),
+            Some(CALLS_OUTBOUND)
+        );
+        assert_eq!(
+            classify("client:bob", "+18005550002", "inbound"),
+            Some(CALLS_CLIENT)
+        );
+        assert_eq!(
+            classify("+1", "client:amy", "outbound-dial"),
+            Some(CALLS_CLIENT)
+        );
         assert_eq!(classify("+1", "+2", "sideways"), None);
     }
 

@@ -11,8 +11,8 @@ use crate::dto::*;
 use crate::money::Money;
 use crate::rating;
 use crate::store::{
-    Account, Billable, BillableFilter, BillingStore, Call, Customer, EvoSession, InsertOutcome, NewUserRecord, Page,
-    Rate, StoreError, User,
+    Account, Billable, BillableFilter, BillingStore, Call, Customer, EvoSession, InsertOutcome,
+    NewUserRecord, Page, Rate, StoreError, User,
 };
 
 /// Evo Voice's top role: every account.
@@ -71,7 +71,9 @@ pub fn is_sid(s: &str, prefix: &str) -> bool {
 }
 
 fn random_hex(bytes: usize) -> String {
-    (0..bytes).map(|_| format!("{:02x}", rand::random::<u8>())).collect()
+    (0..bytes)
+        .map(|_| format!("{:02x}", rand::random::<u8>()))
+        .collect()
 }
 
 /// A new opaque id: 24 lowercase hex digits, like a MongoDB ObjectId.
@@ -83,24 +85,43 @@ fn is_superuser(s: &Session) -> bool {
     s.is_admin() || s.has_role(SYSTEM_ADMINISTRATOR)
 }
 
-fn ensure_access(store: &dyn BillingStore, caller: &Session, account_id: &str) -> Result<(), ApiError> {
-    if is_superuser(caller) || store.user_account_ids(&caller.user_id)?.iter().any(|a| a == account_id) {
+fn ensure_access(
+    store: &dyn BillingStore,
+    caller: &Session,
+    account_id: &str,
+) -> Result<(), ApiError> {
+    if is_superuser(caller)
+        || store
+            .user_account_ids(&caller.user_id)?
+            .iter()
+            .any(|a| a == account_id)
+    {
         Ok(())
     } else {
-        Err(ApiError::forbidden(format!("You do not have access to account {account_id}")))
+        Err(ApiError::forbidden(format!(
+            "You do not have access to account {account_id}"
+        )))
     }
 }
 
 fn account_or_404(store: &dyn BillingStore, id: &str) -> Result<Account, ApiError> {
-    store.get_account(id)?.ok_or_else(|| ApiError::not_found(format!("Account {id} not found")))
+    store
+        .get_account(id)?
+        .ok_or_else(|| ApiError::not_found(format!("Account {id} not found")))
 }
 
 fn customer_or_404(store: &dyn BillingStore, id: &str) -> Result<Customer, ApiError> {
-    store.get_customer(id)?.ok_or_else(|| ApiError::not_found(format!("Customer {id} not found")))
+    store
+        .get_customer(id)?
+        .ok_or_else(|| ApiError::not_found(format!("Customer {id} not found")))
 }
 
 /// The account a listing is for: the given one, or the caller's only linked account.
-fn listing_account(store: &dyn BillingStore, caller: &Session, given: &Option<String>) -> Result<Account, ApiError> {
+fn listing_account(
+    store: &dyn BillingStore,
+    caller: &Session,
+    given: &Option<String>,
+) -> Result<Account, ApiError> {
     let id = match non_blank(given) {
         Some(id) => id.to_string(),
         None => {
@@ -120,7 +141,13 @@ fn listing_account(store: &dyn BillingStore, caller: &Session, given: &Option<St
 fn parse_day(v: &str) -> Option<NaiveDate> {
     let b = v.as_bytes();
     let shape = b.len() == 10
-        && b.iter().enumerate().all(|(i, c)| if i == 4 || i == 7 { *c == b'-' } else { c.is_ascii_digit() });
+        && b.iter().enumerate().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                *c == b'-'
+            } else {
+                c.is_ascii_digit()
+            }
+        });
     if !shape {
         return None;
     }
@@ -129,7 +156,11 @@ fn parse_day(v: &str) -> Option<NaiveDate> {
 
 /// The inclusive UTC day range of a listing: `endDate` defaults to today, `startDate` to the
 /// first day of the end date's month (Twilio's "ThisMonth").
-fn date_range(start: &Option<String>, end: &Option<String>, today: NaiveDate) -> Result<(NaiveDate, NaiveDate), ApiError> {
+fn date_range(
+    start: &Option<String>,
+    end: &Option<String>,
+    today: NaiveDate,
+) -> Result<(NaiveDate, NaiveDate), ApiError> {
     let mut errors = Vec::new();
     let mut parse = |v: &Option<String>, field: &str| -> Option<NaiveDate> {
         let s = non_blank(v)?;
@@ -164,10 +195,19 @@ fn paging(page: Option<i64>, page_size: Option<i64>) -> Result<(i64, Page), ApiE
     }
     let size = page_size.unwrap_or(DEFAULT_PAGE_SIZE);
     if !(1..=MAX_PAGE_SIZE).contains(&size) {
-        return Err(invalid("PageSize", format!("PageSize must be between 1 and {MAX_PAGE_SIZE}")));
+        return Err(invalid(
+            "PageSize",
+            format!("PageSize must be between 1 and {MAX_PAGE_SIZE}"),
+        ));
     }
     let offset = (page_no - 1).saturating_mul(size);
-    Ok((size, Page { offset, limit: size }))
+    Ok((
+        size,
+        Page {
+            offset,
+            limit: size,
+        },
+    ))
 }
 
 /// `(totalPages, hasMorePages)` of a list envelope.
@@ -185,10 +225,15 @@ fn parse_time(s: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
         .ok()
         .or_else(|| {
-            ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
-                .iter()
-                .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
-                .map(|n| n.and_utc())
+            [
+                "%Y-%m-%dT%H:%M:%S%.f",
+                "%Y-%m-%d %H:%M:%S%.f",
+                "%Y-%m-%dT%H:%M:%S",
+                "%Y-%m-%d %H:%M:%S",
+            ]
+            .iter()
+            .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
+            .map(|n| n.and_utc())
         })
 }
 
@@ -197,7 +242,12 @@ fn iso(t: &DateTime<Utc>) -> String {
 }
 
 fn account_info(a: Account) -> AccountInfo {
-    AccountInfo { id: a.id, name: a.name, twilio_account_sid: a.twilio_account_sid, price_unit: a.price_unit }
+    AccountInfo {
+        id: a.id,
+        name: a.name,
+        twilio_account_sid: a.twilio_account_sid,
+        price_unit: a.price_unit,
+    }
 }
 
 fn customer_info(c: Customer) -> CustomerInfo {
@@ -253,14 +303,22 @@ fn billable_info(b: Billable) -> BillableInfo {
 }
 
 /// Step 7 of NewBillable: a repeated report is accepted only for the same owner.
-fn same_owner(existing: &Billable, account_id: &str, customer_id: &str, session_id: Option<&str>) -> Result<(), ApiError> {
+fn same_owner(
+    existing: &Billable,
+    account_id: &str,
+    customer_id: &str,
+    session_id: Option<&str>,
+) -> Result<(), ApiError> {
     if existing.account_id == account_id
         && existing.customer_id == customer_id
         && existing.session_id.as_deref() == session_id
     {
         Ok(())
     } else {
-        Err(ApiError::conflict(format!("Call {} is already billed to another customer or session", existing.call_sid)))
+        Err(ApiError::conflict(format!(
+            "Call {} is already billed to another customer or session",
+            existing.call_sid
+        )))
     }
 }
 
@@ -287,9 +345,13 @@ pub fn resolve_rate(
     if let Some(r) = store.find_rate(Some(account_id), None, category)? {
         return Ok(r);
     }
-    store
-        .find_rate(None, None, category)?
-        .ok_or_else(|| ApiError::new(400, "NoRate", format!("No rate is configured for category {category}")))
+    store.find_rate(None, None, category)?.ok_or_else(|| {
+        ApiError::new(
+            400,
+            "NoRate",
+            format!("No rate is configured for category {category}"),
+        )
+    })
 }
 
 fn new_billable_blocking(
@@ -301,38 +363,61 @@ fn new_billable_blocking(
     // 2. The call SID.
     let call_sid = required(&req.call_sid, "CallSid")?;
     if !is_sid(call_sid, "CA") {
-        return Err(invalid("CallSid", "CallSid must be 'CA' followed by 32 hexadecimal digits"));
+        return Err(invalid(
+            "CallSid",
+            "CallSid must be 'CA' followed by 32 hexadecimal digits",
+        ));
     }
     // 3. An owner must be named.
     let session_id = non_blank(&req.session_id);
     let given_account = non_blank(&req.account_id);
     let given_customer = non_blank(&req.customer_id);
     if session_id.is_none() && (given_account.is_none() || given_customer.is_none()) {
-        return Err(invalid("SessionId", "You must specify either SessionId or AccountId + CustomerId"));
+        return Err(invalid(
+            "SessionId",
+            "You must specify either SessionId or AccountId + CustomerId",
+        ));
     }
     // 4. Resolve the owner.
     let (account, customer_id) = match session_id {
         Some(sid) => {
-            let s = store.get_session(sid)?.ok_or_else(|| ApiError::not_found(format!("Session {sid} not found")))?;
+            let s = store
+                .get_evo_session(sid)?
+                .ok_or_else(|| ApiError::not_found(format!("Session {sid} not found")))?;
             let Some(customer_id) = s.customer_id else {
-                return Err(invalid("SessionId", format!("Session {sid} has no customer")));
+                return Err(invalid(
+                    "SessionId",
+                    format!("Session {sid} has no customer"),
+                ));
             };
             if given_account.is_some_and(|a| a != s.account_id) {
-                return Err(invalid("AccountId", "AccountId does not match the session's account"));
+                return Err(invalid(
+                    "AccountId",
+                    "AccountId does not match the session's account",
+                ));
             }
             if given_customer.is_some_and(|c| c != customer_id) {
-                return Err(invalid("CustomerId", "CustomerId does not match the session's customer"));
+                return Err(invalid(
+                    "CustomerId",
+                    "CustomerId does not match the session's customer",
+                ));
             }
             (account_or_404(store, &s.account_id)?, customer_id)
         }
         None => {
             let (Some(account_id), Some(customer_id)) = (given_account, given_customer) else {
-                return Err(invalid("SessionId", "You must specify either SessionId or AccountId + CustomerId"));
+                return Err(invalid(
+                    "SessionId",
+                    "You must specify either SessionId or AccountId + CustomerId",
+                ));
             };
             let account = account_or_404(store, account_id)?;
             let customer = customer_or_404(store, customer_id)?;
             if customer.account_id != account.id {
-                return Err(invalid("CustomerId", format!("Customer {customer_id} does not belong to account {account_id}")));
+                return Err(invalid(
+                    "CustomerId",
+                    format!("Customer {customer_id} does not belong to account {account_id}"),
+                ));
             }
             (account, customer.id)
         }
@@ -340,9 +425,14 @@ fn new_billable_blocking(
     // 5. Access.
     ensure_access(store, caller, &account.id)?;
     // 6. The call, of this account's Twilio account.
-    let call = store.get_call(call_sid)?.ok_or_else(|| ApiError::not_found(format!("Call {call_sid} not found")))?;
+    let call = store
+        .get_call(call_sid)?
+        .ok_or_else(|| ApiError::not_found(format!("Call {call_sid} not found")))?;
     if call.account_sid != account.twilio_account_sid {
-        return Err(invalid("CallSid", format!("Call {call_sid} does not belong to account {}", account.id)));
+        return Err(invalid(
+            "CallSid",
+            format!("Call {call_sid} does not belong to account {}", account.id),
+        ));
     }
     // 7. Idempotency (checked again by the UNIQUE constraint at insert).
     if let Some(existing) = store.get_billable_by_call(call_sid)? {
@@ -351,19 +441,38 @@ fn new_billable_blocking(
     // 8. Only finished calls.
     let status = call.status.as_str();
     if rating::UNFINISHED_STATUSES.contains(&status) {
-        return Err(invalid("CallSid", format!("Call {call_sid} has not finished")));
+        return Err(invalid(
+            "CallSid",
+            format!("Call {call_sid} has not finished"),
+        ));
     }
     let billed = match status {
         "completed" => true,
         s if rating::UNBILLED_STATUSES.contains(&s) => false,
-        other => return Err(invalid("CallSid", format!("Call {call_sid} has an unknown status '{other}'"))),
+        other => {
+            return Err(invalid(
+                "CallSid",
+                format!("Call {call_sid} has an unknown status '{other}'"),
+            ));
+        }
     };
     if billed && call.duration_seconds.is_none() {
-        return Err(invalid("CallSid", format!("Call {call_sid} is completed but has no duration")));
+        return Err(invalid(
+            "CallSid",
+            format!("Call {call_sid} is completed but has no duration"),
+        ));
     }
     // 9. Classify, rate, insert.
     let category = rating::classify(&call.from_address, &call.to_address, &call.direction)
-        .ok_or_else(|| invalid("CallSid", format!("Call {call_sid} has an unknown direction '{}'", call.direction)))?;
+        .ok_or_else(|| {
+            invalid(
+                "CallSid",
+                format!(
+                    "Call {call_sid} has an unknown direction '{}'",
+                    call.direction
+                ),
+            )
+        })?;
     let rate = resolve_rate(store, &account.id, &customer_id, category)?;
     let duration = call.duration_seconds.unwrap_or(0).max(0);
     let (minutes, price) = if billed {
@@ -372,7 +481,11 @@ fn new_billable_blocking(
     } else {
         (0, Money::ZERO)
     };
-    let usage_date = call.start_time.or(call.end_time).unwrap_or(call.imported_at).date_naive();
+    let usage_date = call
+        .start_time
+        .or(call.end_time)
+        .unwrap_or(call.imported_at)
+        .date_naive();
     let billable = Billable {
         id: new_id(),
         call_sid: call_sid.to_string(),
@@ -393,7 +506,9 @@ fn new_billable_blocking(
     };
     match store.insert_billable(&billable)? {
         InsertOutcome::Inserted => Ok(()),
-        InsertOutcome::Existing(existing) => same_owner(&existing, &account.id, &customer_id, session_id),
+        InsertOutcome::Existing(existing) => {
+            same_owner(&existing, &account.id, &customer_id, session_id)
+        }
     }
 }
 
@@ -410,14 +525,22 @@ fn usage_record(
         account_sid: account.twilio_account_sid.clone(),
         category: category.to_string(),
         count,
-        count_unit: if total { String::new() } else { "calls".to_string() },
+        count_unit: if total {
+            String::new()
+        } else {
+            "calls".to_string()
+        },
         description: rating::description(category).to_string(),
         end_date: end.to_string(),
         price,
         price_unit: account.price_unit.clone(),
         start_date: start.to_string(),
         usage,
-        usage_unit: if total { account.price_unit.clone() } else { "minutes".to_string() },
+        usage_unit: if total {
+            account.price_unit.clone()
+        } else {
+            "minutes".to_string()
+        },
         uri: format!(
             "/2010-04-01/Accounts/{}/Usage/Records.json?Category={category}&StartDate={start}&EndDate={end}",
             account.twilio_account_sid
@@ -447,19 +570,36 @@ fn list_usage_blocking(
         if found.is_empty() {
             return None;
         }
-        Some(found.iter().fold((0, 0, Money::ZERO), |(c, m, p), (c2, m2, p2)| (c + c2, m + m2, Money(p.0 + p2.0))))
+        Some(
+            found
+                .iter()
+                .fold((0, 0, Money::ZERO), |(c, m, p), (c2, m2, p2)| {
+                    (c + c2, m + m2, Money(p.0 + p2.0))
+                }),
+        )
     };
-    let (s, e) = (start.format("%Y-%m-%d").to_string(), end.format("%Y-%m-%d").to_string());
+    let (s, e) = (
+        start.format("%Y-%m-%d").to_string(),
+        end.format("%Y-%m-%d").to_string(),
+    );
     let range = (s.as_str(), e.as_str());
     let mut out = Vec::new();
     for category in rating::CANONICAL_ORDER {
         let leaves: Vec<&str> = match category {
-            rating::CALLS => vec![rating::CALLS_INBOUND_LOCAL, rating::CALLS_INBOUND_TOLLFREE, rating::CALLS_OUTBOUND],
-            rating::CALLS_INBOUND => vec![rating::CALLS_INBOUND_LOCAL, rating::CALLS_INBOUND_TOLLFREE],
+            rating::CALLS => vec![
+                rating::CALLS_INBOUND_LOCAL,
+                rating::CALLS_INBOUND_TOLLFREE,
+                rating::CALLS_OUTBOUND,
+            ],
+            rating::CALLS_INBOUND => {
+                vec![rating::CALLS_INBOUND_LOCAL, rating::CALLS_INBOUND_TOLLFREE]
+            }
             rating::TOTAL_PRICE => rating::LEAF_CATEGORIES.to_vec(),
             leaf => vec![leaf],
         };
-        let Some((count, minutes, price)) = sum(&leaves) else { continue };
+        let Some((count, minutes, price)) = sum(&leaves) else {
+            continue;
+        };
         let price = price.round_half_up(5);
         out.push(if category == rating::TOTAL_PRICE {
             usage_record(&account, category, range, 0, price.to_plain_string(), price)
@@ -474,26 +614,42 @@ fn validate_call(i: usize, c: &TwilioCall, now: DateTime<Utc>) -> Result<Call, A
     let field = |name: &str| format!("Calls[{i}].{name}");
     let sid = non_blank(&c.sid).ok_or_else(|| invalid(&field("Sid"), "Sid is required"))?;
     if !is_sid(sid, "CA") {
-        return Err(invalid(&field("Sid"), "Sid must be 'CA' followed by 32 hexadecimal digits"));
+        return Err(invalid(
+            &field("Sid"),
+            "Sid must be 'CA' followed by 32 hexadecimal digits",
+        ));
     }
-    let account_sid = non_blank(&c.account_sid).ok_or_else(|| invalid(&field("AccountSid"), "AccountSid is required"))?;
+    let account_sid = non_blank(&c.account_sid)
+        .ok_or_else(|| invalid(&field("AccountSid"), "AccountSid is required"))?;
     if !is_sid(account_sid, "AC") {
-        return Err(invalid(&field("AccountSid"), "AccountSid must be 'AC' followed by 32 hexadecimal digits"));
+        return Err(invalid(
+            &field("AccountSid"),
+            "AccountSid must be 'AC' followed by 32 hexadecimal digits",
+        ));
     }
     let direction = non_blank(&c.direction).unwrap_or_default();
     if !rating::DIRECTIONS.contains(&direction) {
-        return Err(invalid(&field("Direction"), format!("'{direction}' is not a Twilio call direction")));
+        return Err(invalid(
+            &field("Direction"),
+            format!("'{direction}' is not a Twilio call direction"),
+        ));
     }
     let status = non_blank(&c.status).unwrap_or_default();
     if !rating::STATUSES.contains(&status) {
-        return Err(invalid(&field("Status"), format!("'{status}' is not a Twilio call status")));
+        return Err(invalid(
+            &field("Status"),
+            format!("'{status}' is not a Twilio call status"),
+        ));
     }
     let time = |v: &Option<String>, name: &str| -> Result<Option<DateTime<Utc>>, ApiError> {
         match non_blank(v) {
             None => Ok(None),
-            Some(s) => parse_time(s)
-                .map(Some)
-                .ok_or_else(|| invalid(&field(name), format!("'{s}' is not an RFC 2822 or ISO 8601 time"))),
+            Some(s) => parse_time(s).map(Some).ok_or_else(|| {
+                invalid(
+                    &field(name),
+                    format!("'{s}' is not an RFC 2822 or ISO 8601 time"),
+                )
+            }),
         }
     };
     let start_time = time(&c.start_time, "StartTime")?;
@@ -502,7 +658,12 @@ fn validate_call(i: usize, c: &TwilioCall, now: DateTime<Utc>) -> Result<Call, A
         None => None,
         Some(s) => match s.parse::<i64>() {
             Ok(d) if d >= 0 => Some(d),
-            _ => return Err(invalid(&field("Duration"), format!("'{s}' is not a number of seconds"))),
+            _ => {
+                return Err(invalid(
+                    &field("Duration"),
+                    format!("'{s}' is not a number of seconds"),
+                ));
+            }
         },
     };
     Ok(Call {
@@ -522,7 +683,11 @@ fn validate_call(i: usize, c: &TwilioCall, now: DateTime<Utc>) -> Result<Call, A
     })
 }
 
-fn user_info(store: &dyn BillingStore, user: &User, roles: Vec<String>) -> Result<UserInfo, ApiError> {
+fn user_info(
+    store: &dyn BillingStore,
+    user: &User,
+    roles: Vec<String>,
+) -> Result<UserInfo, ApiError> {
     let account_ids = store.user_account_ids(&user.id)?;
     let mut account_names = Vec::with_capacity(account_ids.len());
     for id in &account_ids {
@@ -542,7 +707,10 @@ fn user_info(store: &dyn BillingStore, user: &User, roles: Vec<String>) -> Resul
 impl BillingService {
     /// Services over `store`, with the system clock.
     pub fn new(store: Arc<dyn BillingStore>) -> Self {
-        BillingService { store, clock: Arc::new(Utc::now) }
+        BillingService {
+            store,
+            clock: Arc::new(Utc::now),
+        }
     }
 
     /// Services over `store` with a custom clock ("today" for date defaults, creation times).
@@ -563,7 +731,9 @@ impl BillingService {
     {
         let store = self.store.clone();
         let now = (self.clock)();
-        tokio::task::spawn_blocking(move || f(&*store, now)).await.map_err(ApiError::internal)?
+        tokio::task::spawn_blocking(move || f(&*store, now))
+            .await
+            .map_err(ApiError::internal)?
     }
 
     /// `NewBillable`: rates a finished call and records it for a customer (domain.md 4.6).
@@ -571,7 +741,8 @@ impl BillingService {
     /// # Errors
     /// 400, 403, 404 or 409 as domain.md 4.6 and decisions.md 27 specify.
     pub async fn new_billable(&self, req: NewBillable, caller: Session) -> Result<(), ApiError> {
-        self.blocking(move |store, now| new_billable_blocking(store, &req, &caller, now)).await
+        self.blocking(move |store, now| new_billable_blocking(store, &req, &caller, now))
+            .await
     }
 
     /// `ListUsageRecords`: Twilio-shaped usage of an account over whole UTC days (domain.md 4.7).
@@ -584,14 +755,19 @@ impl BillingService {
         req: ListUsageRecords,
         caller: Session,
     ) -> Result<Vec<UsageRecordInfo>, ApiError> {
-        self.blocking(move |store, now| list_usage_blocking(store, &req, &caller, now.date_naive())).await
+        self.blocking(move |store, now| list_usage_blocking(store, &req, &caller, now.date_naive()))
+            .await
     }
 
     /// `NewAccount`.
     ///
     /// # Errors
     /// 400 for an invalid field, 403 unless SystemAdministrator, 409 for a Twilio account SID in use.
-    pub async fn new_account(&self, req: NewAccount, caller: Session) -> Result<AccountInfo, ApiError> {
+    pub async fn new_account(
+        &self,
+        req: NewAccount,
+        caller: Session,
+    ) -> Result<AccountInfo, ApiError> {
         if !is_superuser(&caller) {
             return Err(ApiError::invalid_role());
         }
@@ -600,13 +776,23 @@ impl BillingService {
             let twilio_account_sid = match non_blank(&req.twilio_account_sid) {
                 Some(s) if is_sid(s, "AC") => s.to_string(),
                 Some(_) => {
-                    return Err(invalid("TwilioAccountSid", "TwilioAccountSid must be 'AC' followed by 32 hexadecimal digits"));
+                    return Err(invalid(
+                        "TwilioAccountSid",
+                        "TwilioAccountSid must be 'AC' followed by 32 hexadecimal digits",
+                    ));
                 }
                 None => format!("AC{}", random_hex(16)),
             };
             let price_unit = match non_blank(&req.price_unit) {
-                Some(p) if p.len() == 3 && p.bytes().all(|b| b.is_ascii_alphabetic()) => p.to_ascii_lowercase(),
-                Some(_) => return Err(invalid("PriceUnit", "PriceUnit must be a three-letter ISO 4217 code")),
+                Some(p) if p.len() == 3 && p.bytes().all(|b| b.is_ascii_alphabetic()) => {
+                    p.to_ascii_lowercase()
+                }
+                Some(_) => {
+                    return Err(invalid(
+                        "PriceUnit",
+                        "PriceUnit must be a three-letter ISO 4217 code",
+                    ));
+                }
                 None => "usd".to_string(),
             };
             let account = Account {
@@ -627,7 +813,11 @@ impl BillingService {
     ///
     /// # Errors
     /// 400 without an id, 404 for an unknown account, 403 when the caller cannot reach it.
-    pub async fn get_account(&self, req: GetAccount, caller: Session) -> Result<AccountInfo, ApiError> {
+    pub async fn get_account(
+        &self,
+        req: GetAccount,
+        caller: Session,
+    ) -> Result<AccountInfo, ApiError> {
         self.blocking(move |store, _| {
             let id = required(&req.account_id, "AccountId")?;
             let account = account_or_404(store, id)?;
@@ -642,7 +832,11 @@ impl BillingService {
     /// # Errors
     /// 400 for an invalid field or a parent in another account, 404 for an unknown account or
     /// parent, 403 when the caller cannot reach the account.
-    pub async fn new_customer(&self, req: NewCustomer, caller: Session) -> Result<CustomerInfo, ApiError> {
+    pub async fn new_customer(
+        &self,
+        req: NewCustomer,
+        caller: Session,
+    ) -> Result<CustomerInfo, ApiError> {
         self.blocking(move |store, now| {
             let account_id = required(&req.account_id, "AccountId")?;
             let name = required(&req.name, "Name")?.to_string();
@@ -652,7 +846,10 @@ impl BillingService {
                 Some(p) => {
                     let parent = customer_or_404(store, p)?;
                     if parent.account_id != account.id {
-                        return Err(invalid("ParentCustomerId", "The parent customer belongs to another account"));
+                        return Err(invalid(
+                            "ParentCustomerId",
+                            "The parent customer belongs to another account",
+                        ));
                     }
                     Some(parent.id)
                 }
@@ -676,7 +873,11 @@ impl BillingService {
     ///
     /// # Errors
     /// 400 for a missing account or bad paging, 404, 403.
-    pub async fn list_customers(&self, req: ListCustomers, caller: Session) -> Result<ListCustomersResponse, ApiError> {
+    pub async fn list_customers(
+        &self,
+        req: ListCustomers,
+        caller: Session,
+    ) -> Result<ListCustomersResponse, ApiError> {
         self.blocking(move |store, _| {
             let (size, page) = paging(req.page, req.page_size)?;
             let account = listing_account(store, &caller, &req.account_id)?;
@@ -700,7 +901,10 @@ impl BillingService {
     pub async fn new_user(&self, req: NewUser, caller: Session) -> Result<UserInfo, ApiError> {
         let email = required(&req.email_address, "EmailAddress")?.to_string();
         if !email.contains('@') {
-            return Err(invalid("EmailAddress", "EmailAddress is not a valid email address"));
+            return Err(invalid(
+                "EmailAddress",
+                "EmailAddress is not a valid email address",
+            ));
         }
         let password = req.password.clone().filter(|p| !p.is_empty());
         let Some(password) = password else {
@@ -708,7 +912,11 @@ impl BillingService {
         };
         let roles: Vec<String> = {
             let mut seen = HashSet::new();
-            req.roles.iter().map(|r| r.trim().to_string()).filter(|r| !r.is_empty() && seen.insert(r.clone())).collect()
+            req.roles
+                .iter()
+                .map(|r| r.trim().to_string())
+                .filter(|r| !r.is_empty() && seen.insert(r.clone()))
+                .collect()
         };
         let account_ids: Vec<String> = {
             let mut seen = HashSet::new();
@@ -719,9 +927,13 @@ impl BillingService {
                 .collect()
         };
         if !is_superuser(&caller)
-            && roles.iter().any(|r| r == SYSTEM_ADMINISTRATOR || r == gateway::context::ADMIN_ROLE)
+            && roles
+                .iter()
+                .any(|r| r == SYSTEM_ADMINISTRATOR || r == gateway::context::ADMIN_ROLE)
         {
-            return Err(ApiError::forbidden(format!("Only a {SYSTEM_ADMINISTRATOR} may grant that role")));
+            return Err(ApiError::forbidden(format!(
+                "Only a {SYSTEM_ADMINISTRATOR} may grant that role"
+            )));
         }
         {
             let (email, account_ids, caller) = (email.clone(), account_ids.clone(), caller.clone());
@@ -731,7 +943,9 @@ impl BillingService {
                     ensure_access(store, &caller, id)?;
                 }
                 if store.find_user_by_name(&email)?.is_some() {
-                    return Err(ApiError::conflict(format!("A user with email address {email} already exists")));
+                    return Err(ApiError::conflict(format!(
+                        "A user with email address {email} already exists"
+                    )));
                 }
                 Ok(())
             })
@@ -753,11 +967,17 @@ impl BillingService {
                 password_hash,
                 created_at: now,
             };
-            let record = NewUserRecord { user: user.clone(), roles: roles.clone(), permissions: Vec::new(), account_ids };
+            let record = NewUserRecord {
+                user: user.clone(),
+                roles: roles.clone(),
+                permissions: Vec::new(),
+                account_ids,
+            };
             store.create_user(&record).map_err(|e| match e {
-                StoreError::Conflict(_) => {
-                    ApiError::conflict(format!("A user with email address {} already exists", user.user_name))
-                }
+                StoreError::Conflict(_) => ApiError::conflict(format!(
+                    "A user with email address {} already exists",
+                    user.user_name
+                )),
                 other => other.into(),
             })?;
             user_info(store, &user, roles)
@@ -769,7 +989,11 @@ impl BillingService {
     ///
     /// # Errors
     /// Only store failures.
-    pub async fn get_auth_status(&self, _req: GetAuthStatus, caller: Session) -> Result<UserInfo, ApiError> {
+    pub async fn get_auth_status(
+        &self,
+        _req: GetAuthStatus,
+        caller: Session,
+    ) -> Result<UserInfo, ApiError> {
         self.blocking(move |store, now| {
             let user = store.get_user(&caller.user_id)?.unwrap_or_else(|| User {
                 // A user the store does not hold (configured elsewhere) is described by its session.
@@ -792,25 +1016,39 @@ impl BillingService {
     /// # Errors
     /// 400 for an invalid call or an unknown Twilio account, 403 for an account the caller
     /// cannot reach, 409 when a call that already has a billable would change.
-    pub async fn import_calls(&self, req: ImportCalls, caller: Session) -> Result<ImportCallsResponse, ApiError> {
+    pub async fn import_calls(
+        &self,
+        req: ImportCalls,
+        caller: Session,
+    ) -> Result<ImportCallsResponse, ApiError> {
         self.blocking(move |store, now| {
             if req.calls.is_empty() {
                 return Err(invalid("Calls", "Calls is required"));
             }
-            let calls =
-                req.calls.iter().enumerate().map(|(i, c)| validate_call(i, c, now)).collect::<Result<Vec<_>, _>>()?;
+            let calls = req
+                .calls
+                .iter()
+                .enumerate()
+                .map(|(i, c)| validate_call(i, c, now))
+                .collect::<Result<Vec<_>, _>>()?;
             let mut checked = HashSet::new();
             for (i, c) in calls.iter().enumerate() {
                 if !checked.insert(c.account_sid.clone()) {
                     continue;
                 }
                 let account = store.get_account_by_sid(&c.account_sid)?.ok_or_else(|| {
-                    invalid(&format!("Calls[{i}].AccountSid"), format!("No account has Twilio account SID {}", c.account_sid))
+                    invalid(
+                        &format!("Calls[{i}].AccountSid"),
+                        format!("No account has Twilio account SID {}", c.account_sid),
+                    )
                 })?;
                 ensure_access(store, &caller, &account.id)?;
             }
             let out = store.upsert_calls(&calls)?;
-            Ok(ImportCallsResponse { imported: out.imported, updated: out.updated })
+            Ok(ImportCallsResponse {
+                imported: out.imported,
+                updated: out.updated,
+            })
         })
         .await
     }
@@ -819,35 +1057,54 @@ impl BillingService {
     ///
     /// # Errors
     /// 400 for an invalid field, 404, 403, 409 for an id in use.
-    pub async fn new_session(&self, req: NewSession, caller: Session) -> Result<SessionInfo, ApiError> {
+    pub async fn new_session(
+        &self,
+        req: NewSession,
+        caller: Session,
+    ) -> Result<SessionInfo, ApiError> {
         self.blocking(move |store, now| {
             let account_id = required(&req.account_id, "AccountId")?;
             let customer_id = required(&req.customer_id, "CustomerId")?;
-            if let Some(sid) = non_blank(&req.call_sid) {
-                if !is_sid(sid, "CA") {
-                    return Err(invalid("CallSid", "CallSid must be 'CA' followed by 32 hexadecimal digits"));
-                }
+            if let Some(sid) = non_blank(&req.call_sid)
+                && !is_sid(sid, "CA")
+            {
+                return Err(invalid(
+                    "CallSid",
+                    "CallSid must be 'CA' followed by 32 hexadecimal digits",
+                ));
             }
             let channel = match non_blank(&req.channel) {
                 None => "Voice".to_string(),
-                Some(c) => match ["Voice", "Chat", "Fax"].iter().find(|k| k.eq_ignore_ascii_case(c)) {
+                Some(c) => match ["Voice", "Chat", "Fax"]
+                    .iter()
+                    .find(|k| k.eq_ignore_ascii_case(c))
+                {
                     Some(k) => k.to_string(),
                     None => return Err(invalid("Channel", "Channel must be Voice, Chat or Fax")),
                 },
             };
             let date_created = match non_blank(&req.date_created) {
                 None => now,
-                Some(s) => parse_time(s)
-                    .ok_or_else(|| invalid("DateCreated", format!("'{s}' is not an ISO 8601 or RFC 2822 time")))?,
+                Some(s) => parse_time(s).ok_or_else(|| {
+                    invalid(
+                        "DateCreated",
+                        format!("'{s}' is not an ISO 8601 or RFC 2822 time"),
+                    )
+                })?,
             };
             let account = account_or_404(store, account_id)?;
             ensure_access(store, &caller, &account.id)?;
             let customer = customer_or_404(store, customer_id)?;
             if customer.account_id != account.id {
-                return Err(invalid("CustomerId", format!("Customer {customer_id} does not belong to account {account_id}")));
+                return Err(invalid(
+                    "CustomerId",
+                    format!("Customer {customer_id} does not belong to account {account_id}"),
+                ));
             }
             let session = EvoSession {
-                id: non_blank(&req.id).map(str::to_string).unwrap_or_else(new_id),
+                id: non_blank(&req.id)
+                    .map(str::to_string)
+                    .unwrap_or_else(new_id),
                 account_id: account.id,
                 customer_id: Some(customer.id),
                 call_sid: non_blank(&req.call_sid).map(str::to_string),
@@ -856,7 +1113,7 @@ impl BillingService {
                 to_address: non_blank(&req.to_address).map(str::to_string),
                 date_created,
             };
-            store.create_session(&session)?;
+            store.create_evo_session(&session)?;
             Ok(session_info(session))
         })
         .await
@@ -872,45 +1129,70 @@ impl BillingService {
         self.blocking(move |store, _| {
             let category = required(&req.category, "Category")?;
             if rating::ROLLUP_CATEGORIES.contains(&category) {
-                return Err(invalid("Category", format!("{category} is a roll-up category; set the rates of its leaves")));
+                return Err(invalid(
+                    "Category",
+                    format!("{category} is a roll-up category; set the rates of its leaves"),
+                ));
             }
             let Some(category) = rating::LEAF_CATEGORIES.iter().find(|c| **c == category) else {
-                return Err(invalid("Category", format!("'{category}' is not a billing category")));
+                return Err(invalid(
+                    "Category",
+                    format!("'{category}' is not a billing category"),
+                ));
             };
-            let unit_price = req.unit_price.ok_or_else(|| invalid("UnitPrice", "UnitPrice is required"))?;
+            let unit_price = req
+                .unit_price
+                .ok_or_else(|| invalid("UnitPrice", "UnitPrice is required"))?;
             if unit_price.value().is_sign_negative() && !unit_price.value().is_zero() {
                 return Err(invalid("UnitPrice", "UnitPrice must not be negative"));
             }
             if unit_price.to_micros().is_none() {
-                return Err(invalid("UnitPrice", "UnitPrice must have at most 6 decimal places"));
+                return Err(invalid(
+                    "UnitPrice",
+                    "UnitPrice must have at most 6 decimal places",
+                ));
             }
-            let (account_id, customer_id) = match (non_blank(&req.account_id), non_blank(&req.customer_id)) {
-                (None, None) => {
-                    if !is_superuser(&caller) {
-                        return Err(ApiError::forbidden("Only a SystemAdministrator may set default rates"));
-                    }
-                    (None, None)
-                }
-                (Some(a), None) => {
-                    let account = account_or_404(store, a)?;
-                    if !is_superuser(&caller) {
-                        return Err(ApiError::forbidden("Only a SystemAdministrator may set account rates"));
-                    }
-                    (Some(account.id), None)
-                }
-                (a, Some(c)) => {
-                    let customer = customer_or_404(store, c)?;
-                    if let Some(a) = a {
-                        account_or_404(store, a)?;
-                        if customer.account_id != a {
-                            return Err(invalid("CustomerId", format!("Customer {c} does not belong to account {a}")));
+            let (account_id, customer_id) =
+                match (non_blank(&req.account_id), non_blank(&req.customer_id)) {
+                    (None, None) => {
+                        if !is_superuser(&caller) {
+                            return Err(ApiError::forbidden(
+                                "Only a SystemAdministrator may set default rates",
+                            ));
                         }
+                        (None, None)
                     }
-                    ensure_access(store, &caller, &customer.account_id)?;
-                    (Some(customer.account_id), Some(customer.id))
-                }
+                    (Some(a), None) => {
+                        let account = account_or_404(store, a)?;
+                        if !is_superuser(&caller) {
+                            return Err(ApiError::forbidden(
+                                "Only a SystemAdministrator may set account rates",
+                            ));
+                        }
+                        (Some(account.id), None)
+                    }
+                    (a, Some(c)) => {
+                        let customer = customer_or_404(store, c)?;
+                        if let Some(a) = a {
+                            account_or_404(store, a)?;
+                            if customer.account_id != a {
+                                return Err(invalid(
+                                    "CustomerId",
+                                    format!("Customer {c} does not belong to account {a}"),
+                                ));
+                            }
+                        }
+                        ensure_access(store, &caller, &customer.account_id)?;
+                        (Some(customer.account_id), Some(customer.id))
+                    }
+                };
+            let rate = Rate {
+                id: new_id(),
+                account_id,
+                customer_id,
+                category: category.to_string(),
+                unit_price,
             };
-            let rate = Rate { id: new_id(), account_id, customer_id, category: category.to_string(), unit_price };
             Ok(rate_info(store.set_rate(&rate)?))
         })
         .await
@@ -920,7 +1202,11 @@ impl BillingService {
     ///
     /// # Errors
     /// 400 for bad paging, 404, 403.
-    pub async fn list_rates(&self, req: ListRates, caller: Session) -> Result<ListRatesResponse, ApiError> {
+    pub async fn list_rates(
+        &self,
+        req: ListRates,
+        caller: Session,
+    ) -> Result<ListRatesResponse, ApiError> {
         self.blocking(move |store, _| {
             let (size, page) = paging(req.page, req.page_size)?;
             let account_id = match non_blank(&req.account_id) {
@@ -947,10 +1233,16 @@ impl BillingService {
     ///
     /// # Errors
     /// 400 for a missing account, an invalid date or bad paging, 404, 403.
-    pub async fn list_billables(&self, req: ListBillables, caller: Session) -> Result<ListBillablesResponse, ApiError> {
+    pub async fn list_billables(
+        &self,
+        req: ListBillables,
+        caller: Session,
+    ) -> Result<ListBillablesResponse, ApiError> {
         self.blocking(move |store, now| {
             let (size, page) = paging(req.page, req.page_size)?;
-            if non_blank(&req.account_id).is_none() && store.user_account_ids(&caller.user_id)?.len() != 1 {
+            if non_blank(&req.account_id).is_none()
+                && store.user_account_ids(&caller.user_id)?.len() != 1
+            {
                 return Err(invalid("AccountId", "AccountId is required"));
             }
             let (start, end) = date_range(&req.start_date, &req.end_date, now.date_naive())?;
@@ -959,13 +1251,21 @@ impl BillingService {
                 Some(c) => {
                     let customer = customer_or_404(store, c)?;
                     if customer.account_id != account.id {
-                        return Err(invalid("CustomerId", format!("Customer {c} does not belong to account {}", account.id)));
+                        return Err(invalid(
+                            "CustomerId",
+                            format!("Customer {c} does not belong to account {}", account.id),
+                        ));
                     }
                     Some(customer.id)
                 }
                 None => None,
             };
-            let filter = BillableFilter { account_id: account.id, customer_id, start, end };
+            let filter = BillableFilter {
+                account_id: account.id,
+                customer_id,
+                start,
+                end,
+            };
             let (rows, total) = store.list_billables(&filter, page)?;
             let (total_pages, has_more_pages) = envelope(total, size, page);
             Ok(ListBillablesResponse {

@@ -27,15 +27,37 @@ fn migrations_are_recorded_once_and_pragmas_set() {
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
-    assert_eq!(versions, [(1, "0001_core".to_string()), (2, "0002_auth".to_string())]);
-    let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    assert_eq!(
+        versions,
+        [(1, "0001_core".to_string()), (2, "0002_auth".to_string())]
+    );
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(mode, "wal");
     // Default rates are seeded once, not on every open.
-    let n: i64 = conn.query_row("SELECT COUNT(*) FROM rates WHERE account_id IS NULL", [], |r| r.get(0)).unwrap();
+    let n: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM rates WHERE account_id IS NULL",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
     assert_eq!(n, 4);
-    for table in ["auth_sessions", "refresh_tokens", "api_keys", "settings", "user_permissions", "usage_daily"] {
+    for table in [
+        "auth_sessions",
+        "refresh_tokens",
+        "api_keys",
+        "settings",
+        "user_permissions",
+        "usage_daily",
+    ] {
         let n: i64 = conn
-            .query_row("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?1", [table], |r| r.get(0))
+            .query_row(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
+                [table],
+                |r| r.get(0),
+            )
             .unwrap();
         assert_eq!(n, 1, "{table}");
     }
@@ -52,7 +74,12 @@ async fn rollup_equals_direct_aggregation_over_random_billables() {
         customer(&f, &b.id, "B1", None).await,
     ];
     let mut rng = StdRng::seed_from_u64(7);
-    let categories = ["calls-inbound-local", "calls-inbound-tollfree", "calls-outbound", "calls-client"];
+    let categories = [
+        "calls-inbound-local",
+        "calls-inbound-tollfree",
+        "calls-outbound",
+        "calls-client",
+    ];
     let day0 = NaiveDate::from_ymd_opt(2024, 4, 25).unwrap();
     let store: Arc<SqliteStore> = f.store.clone();
     let mut rows = Vec::new();
@@ -60,7 +87,11 @@ async fn rollup_equals_direct_aggregation_over_random_billables() {
         let cust = &customers[rng.gen_range(0..customers.len())];
         let billed = rng.gen_bool(0.8);
         let minutes = if billed { rng.gen_range(1..30) } else { 0 };
-        let price_micros: i64 = if billed { rng.gen_range(0..5_000_000) / 10 * 10 } else { 0 };
+        let price_micros: i64 = if billed {
+            rng.gen_range(0..5_000_000) / 10 * 10
+        } else {
+            0
+        };
         rows.push(Billable {
             id: format!("b{n}"),
             call_sid: call_sid(1000 + n),
@@ -84,8 +115,21 @@ async fn rollup_equals_direct_aggregation_over_random_billables() {
     let calls: Vec<_> = rows
         .iter()
         .map(|r| {
-            let sid = if r.account_id == a.id { ACCOUNT_SID } else { OTHER_SID };
-            twilio_call(&r.call_sid, sid, "+1", "+2", "inbound", "completed", "2024-05-01T00:00:00Z", Some("60"))
+            let sid = if r.account_id == a.id {
+                ACCOUNT_SID
+            } else {
+                OTHER_SID
+            };
+            twilio_call(
+                &r.call_sid,
+                sid,
+                "+1",
+                "+2",
+                "inbound",
+                "completed",
+                "2024-05-01T00:00:00Z",
+                Some("60"),
+            )
         })
         .collect();
     import(&f, calls).await.unwrap();
@@ -104,7 +148,10 @@ async fn rollup_equals_direct_aggregation_over_random_billables() {
         h.join().unwrap();
     }
     // A duplicate does not count twice.
-    assert!(matches!(store.insert_billable(&rows[0]).unwrap(), InsertOutcome::Existing(_)));
+    assert!(matches!(
+        store.insert_billable(&rows[0]).unwrap(),
+        InsertOutcome::Existing(_)
+    ));
 
     let conn = f.raw();
     for _ in 0..30 {
@@ -128,12 +175,21 @@ async fn rollup_equals_direct_aggregation_over_random_billables() {
             .usage_by_category(account, s, e)
             .unwrap()
             .into_iter()
-            .map(|t| (t.category, t.count, t.billed_minutes, t.price.to_micros().unwrap()))
+            .map(|t| {
+                (
+                    t.category,
+                    t.count,
+                    t.billed_minutes,
+                    t.price.to_micros().unwrap(),
+                )
+            })
             .collect();
         assert_eq!(rolled, direct, "{account} {s}..{e}");
     }
     // The roll-up holds at most one row per account, day and category.
-    let n: i64 = conn.query_row("SELECT COUNT(*) FROM usage_daily", [], |r| r.get(0)).unwrap();
+    let n: i64 = conn
+        .query_row("SELECT COUNT(*) FROM usage_daily", [], |r| r.get(0))
+        .unwrap();
     assert!(n <= 2 * 40 * 4, "{n}");
 }
 
@@ -163,6 +219,49 @@ fn write_errors_roll_back_only_their_own_changes() {
     assert!(store.insert_billable(&bad).is_err());
     assert!(store.get_billable_by_call(&call_sid(1)).unwrap().is_none());
     let conn = rusqlite::Connection::open(dir.path().join("b.db")).unwrap();
-    let n: i64 = conn.query_row("SELECT COUNT(*) FROM usage_daily", [], |r| r.get(0)).unwrap();
+    let n: i64 = conn
+        .query_row("SELECT COUNT(*) FROM usage_daily", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(n, 0);
+}
+
+#[test]
+fn a_failing_write_does_not_undo_the_writes_committed_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(dir.path().join("b.db")).unwrap());
+    let now = Utc::now();
+    let accounts: Vec<_> = (0..40)
+        .map(|i| billing::store::Account {
+            id: format!("acct{i}"),
+            name: format!("A{i}"),
+            parent_account_id: None,
+            // Every fourth account reuses a Twilio SID and must fail alone.
+            twilio_account_sid: if i % 4 == 3 {
+                format!("AC{:032x}", i - 1)
+            } else {
+                format!("AC{:032x}", i)
+            },
+            price_unit: "usd".into(),
+            created_at: now,
+        })
+        .collect();
+    let handles: Vec<_> = accounts
+        .into_iter()
+        .map(|a| {
+            let store = store.clone();
+            std::thread::spawn(move || (a.id.clone(), store.create_account(&a)))
+        })
+        .collect();
+    let mut ok = 0;
+    for h in handles {
+        let (id, r) = h.join().unwrap();
+        match r {
+            Ok(()) => {
+                ok += 1;
+                assert!(store.get_account(&id).unwrap().is_some());
+            }
+            Err(e) => assert!(matches!(e, billing::StoreError::Conflict(_)), "{e}"),
+        }
+    }
+    assert_eq!(ok, 30);
 }

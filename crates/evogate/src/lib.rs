@@ -64,7 +64,9 @@ pub struct Application {
 
 impl std::fmt::Debug for Application {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Application").field("port", &self.port).finish_non_exhaustive()
+        f.debug_struct("Application")
+            .field("port", &self.port)
+            .finish_non_exhaustive()
     }
 }
 
@@ -75,12 +77,15 @@ impl Application {
     /// When the database cannot be opened or migrated, or the address cannot be bound.
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         let gateway = build_gateway(&settings).await?;
-        let listener =
-            TcpListener::bind(&settings.addr).with_context(|| format!("cannot listen on {}", settings.addr))?;
+        let listener = TcpListener::bind(&settings.addr)
+            .with_context(|| format!("cannot listen on {}", settings.addr))?;
         let port = listener.local_addr()?.port();
         let server = HttpServer::new(move || {
             let gw = gateway.clone();
-            App::new().wrap(Compress::default()).wrap_fn(log_request).configure(move |c| gw.configure(c))
+            App::new()
+                .wrap(Compress::default())
+                .wrap_fn(log_request)
+                .configure(move |c| gw.configure(c))
         })
         .shutdown_timeout(30)
         .listen(listener)?
@@ -128,26 +133,55 @@ async fn build_gateway(settings: &Settings) -> anyhow::Result<Gateway> {
     Ok(Gateway::new(registry, config, auth))
 }
 
-/// Authentication: none until the auth store lands (see the report); every request is anonymous.
+/// Authentication over the same store: sessions, JWT, Basic and API keys, plus ServiceStack's
+/// auth operations. Seeds the first administrator on an empty store.
 async fn build_auth(
-    _settings: &Settings,
-    _store: Arc<billing::SqliteStore>,
-    _registry: &mut gateway::Registry,
+    settings: &Settings,
+    store: Arc<billing::SqliteStore>,
+    registry: &mut gateway::Registry,
 ) -> anyhow::Result<Arc<dyn gateway::Authenticator>> {
-    Ok(Arc::new(gateway::NoAuth))
+    let feature = gateway::auth::AuthFeature::new(store, gateway::auth::AuthConfig::default())
+        .await
+        .context("cannot start authentication")?;
+    feature.register(registry);
+    let admin = settings
+        .admin_user
+        .clone()
+        .unwrap_or_else(|| "admin".to_string());
+    if let Some(password) = feature
+        .seed_admin(Some(admin.clone()), settings.admin_password.clone())
+        .await
+        .context("cannot create the first administrator")?
+    {
+        // Shown once, on the first start only, so an operator can sign in at all.
+        tracing::warn!(user = %admin, %password, "created the first administrator with a generated password");
+    }
+    Ok(Arc::new(feature))
 }
 
 /// Request ids: a per-process prefix and a counter, unless the client sent a usable one.
 fn request_id(req: &actix_web::dev::ServiceRequest) -> String {
     static NEXT: AtomicU64 = AtomicU64::new(1);
     static PREFIX: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    if let Some(id) = req.headers().get("X-Request-Id").and_then(|v| v.to_str().ok()) {
-        if !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+    if let Some(id) = req
+        .headers()
+        .get("X-Request-Id")
+        .and_then(|v| v.to_str().ok())
+    {
+        if !id.is_empty()
+            && id.len() <= 64
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
             return id.to_string();
         }
     }
     let prefix = PREFIX.get_or_init(|| {
-        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
         format!("{:08x}", (nanos as u64) & 0xffff_ffff)
     });
     format!("{prefix}-{}", NEXT.fetch_add(1, Ordering::Relaxed))
@@ -158,9 +192,14 @@ fn request_id(req: &actix_web::dev::ServiceRequest) -> String {
 fn log_request<S, B>(
     req: actix_web::dev::ServiceRequest,
     srv: &S,
-) -> impl std::future::Future<Output = Result<actix_web::dev::ServiceResponse<B>, actix_web::Error>> + use<S, B>
+) -> impl std::future::Future<Output = Result<actix_web::dev::ServiceResponse<B>, actix_web::Error>>
++ use<S, B>
 where
-    S: Service<actix_web::dev::ServiceRequest, Response = actix_web::dev::ServiceResponse<B>, Error = actix_web::Error>,
+    S: Service<
+            actix_web::dev::ServiceRequest,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
 {
     let id = request_id(&req);
     let span = tracing::info_span!(
@@ -184,7 +223,8 @@ where
         span.record("latency_ms", start.elapsed().as_secs_f64() * 1000.0);
         span.in_scope(|| tracing::info!("served"));
         if let Ok(v) = HeaderValue::try_from(id) {
-            res.headers_mut().insert(HeaderName::from_static("x-request-id"), v);
+            res.headers_mut()
+                .insert(HeaderName::from_static("x-request-id"), v);
         }
         Ok(res)
     }
@@ -198,27 +238,88 @@ mod tests {
     #[tokio::test]
     async fn builds_serves_health_and_echoes_request_ids() {
         let dir = tempfile::tempdir().unwrap();
-        let settings = Settings { addr: "127.0.0.1:0".into(), db: dir.path().join("t.db"), ..Settings::default() };
+        let settings = Settings {
+            addr: "127.0.0.1:0".into(),
+            db: dir.path().join("t.db"),
+            ..Settings::default()
+        };
         let app = Application::build(settings).await.unwrap();
         let port = app.port();
         assert_ne!(port, 0);
         tokio::spawn(app.run_until_stopped());
         let client = reqwest::Client::new();
-        let res = client.get(format!("http://127.0.0.1:{port}/health")).header("X-Request-Id", "abc-123").send().await.unwrap();
+        let res = client
+            .get(format!("http://127.0.0.1:{port}/health"))
+            .header("X-Request-Id", "abc-123")
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), 200);
         assert_eq!(res.headers()["x-request-id"], "abc-123");
         assert_eq!(res.text().await.unwrap(), r#"{"status":"ok"}"#);
-        let res = client.get(format!("http://127.0.0.1:{port}/no/such")).send().await.unwrap();
+        let res = client
+            .get(format!("http://127.0.0.1:{port}/no/such"))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), 404);
         assert!(!res.headers()["x-request-id"].is_empty());
         // The billing operations are registered.
-        let res = client.get(format!("http://127.0.0.1:{port}/api/ListUsageRecords")).send().await.unwrap();
+        let res = client
+            .get(format!("http://127.0.0.1:{port}/api/ListUsageRecords"))
+            .send()
+            .await
+            .unwrap();
         assert_ne!(res.status(), 404);
+    }
+
+    #[tokio::test]
+    async fn the_seeded_administrator_can_sign_in() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = Settings {
+            addr: "127.0.0.1:0".into(),
+            db: dir.path().join("t.db"),
+            admin_user: Some("root".into()),
+            admin_password: Some("correct horse".into()),
+            ..Settings::default()
+        };
+        let app = Application::build(settings).await.unwrap();
+        let base = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run_until_stopped());
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .unwrap();
+        let res = client
+            .get(format!("{base}/auth"))
+            .header("Accept", "application/json")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 401);
+        let res = client
+            .post(format!("{base}/api/Authenticate"))
+            .json(&serde_json::json!({"provider": "credentials", "userName": "root", "password": "correct horse"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let res = client
+            .get(format!("{base}/auth"))
+            .header("Accept", "application/json")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(body["userName"], "root");
     }
 
     #[test]
     fn request_ids_reject_odd_client_values() {
-        let req = actix_web::test::TestRequest::default().insert_header(("X-Request-Id", "bad id;x")).to_srv_request();
+        let req = actix_web::test::TestRequest::default()
+            .insert_header(("X-Request-Id", "bad id;x"))
+            .to_srv_request();
         let id = request_id(&req);
         assert_ne!(id, "bad id;x");
         let req = actix_web::test::TestRequest::default().to_srv_request();

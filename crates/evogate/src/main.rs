@@ -6,8 +6,14 @@ use clap::{Parser, Subcommand};
 use evogate::{Application, Settings};
 use tracing_subscriber::EnvFilter;
 
+mod users_cmd;
+
 #[derive(Debug, Parser)]
-#[command(name = "evogate", version, about = "A ServiceStack-compatible gateway for the Evo Voice billing API")]
+#[command(
+    name = "evogate",
+    version,
+    about = "A ServiceStack-compatible gateway for the Evo Voice billing API"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -17,6 +23,24 @@ struct Cli {
 enum Command {
     /// Serves the API until SIGINT or SIGTERM.
     Serve(ServeArgs),
+    /// Manages sign-in users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manages API keys.
+    #[command(subcommand)]
+    Apikey(ApiKeyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Creates a user with roles.
+    Add(users_cmd::UserAddArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum ApiKeyCommand {
+    /// Creates an API key for a user and prints it once.
+    Create(users_cmd::ApiKeyCreateArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -65,7 +89,9 @@ impl From<ServeArgs> for Settings {
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
         .init();
     let cli = Cli::parse();
     match cli.command {
@@ -74,6 +100,8 @@ async fn main() -> anyhow::Result<()> {
             app.run_until_stopped().await?;
             tracing::info!("evogate stopped");
         }
+        Command::User(UserCommand::Add(args)) => users_cmd::run_user_add(args)?,
+        Command::Apikey(ApiKeyCommand::Create(args)) => users_cmd::run_apikey_create(args)?,
     }
     Ok(())
 }

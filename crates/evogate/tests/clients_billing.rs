@@ -14,13 +14,14 @@ use clients_support::{Checks, Client, hex32, run_driver, start_server, suffix, t
 use serde_json::{Value, json};
 
 /// (category, description, count, countUnit, usage, usageUnit, price)
+#[rustfmt::skip]
 const EXPECTED: [(&str, &str, i64, &str, &str, &str, f64); 6] = [
-    ("calls", "Total Calls", 3, "calls", "6", "minutes", 0.096),
-    ("calls-inbound", "Inbound Voice Minutes", 2, "calls", "5", "minutes", 0.083),
-    ("calls-inbound-local", "Inbound Local Voice Minutes", 1, "calls", "2", "minutes", 0.017),
-    ("calls-inbound-tollfree", "Inbound Toll-Free Voice Minutes", 1, "calls", "3", "minutes", 0.066),
-    ("calls-outbound", "Outbound Voice Minutes", 1, "calls", "1", "minutes", 0.013),
-    ("totalprice", "Total Price", 0, "", "0.096", "usd", 0.096),
+    ("calls",                  "Total Calls",                     3, "calls", "6",     "minutes", 0.096),
+    ("calls-inbound",          "Inbound Voice Minutes",           2, "calls", "5",     "minutes", 0.083),
+    ("calls-inbound-local",    "Inbound Local Voice Minutes",     1, "calls", "2",     "minutes", 0.017),
+    ("calls-inbound-tollfree", "Inbound Toll-Free Voice Minutes", 1, "calls", "3",     "minutes", 0.066),
+    ("calls-outbound",         "Outbound Voice Minutes",          1, "calls", "1",     "minutes", 0.013),
+    ("totalprice",             "Total Price",                     0, "",      "0.096", "usd",     0.096),
 ];
 
 async fn billing(client: Client) {
@@ -36,7 +37,14 @@ async fn billing(client: Client) {
         "callSids": call_sids,
         "suffix": suffix(),
     });
-    let report = run_driver(client, "billing", &server.base_url, &cfg, Duration::from_secs(120)).await;
+    let report = run_driver(
+        client,
+        "billing",
+        &server.base_url,
+        &cfg,
+        Duration::from_secs(120),
+    )
+    .await;
     let mut c = Checks::new(format!("{} billing", client.name()), &report);
     c.eq("/client", client.name());
     c.succeeded("/login", 200);
@@ -59,12 +67,24 @@ async fn billing(client: Client) {
     }
     c.sent("/usage", &["GET /api/ListUsageRecords"]);
     if c.succeeded("/usage", 200) {
-        let records = c.at("/usage/response").as_array().cloned().unwrap_or_default();
-        let categories: Vec<&str> = records.iter().filter_map(|r| r.get("category").and_then(Value::as_str)).collect();
+        let records = c
+            .at("/usage/response")
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let categories: Vec<&str> = records
+            .iter()
+            .filter_map(|r| r.get("category").and_then(Value::as_str))
+            .collect();
         let want: Vec<&str> = EXPECTED.iter().map(|e| e.0).collect();
-        c.check(categories == want, || format!("/usage: expected the categories {want:?} in this order, got {categories:?}"));
+        c.check(categories == want, || {
+            format!("/usage: expected the categories {want:?} in this order, got {categories:?}")
+        });
         for (category, description, count, count_unit, usage, usage_unit, price) in EXPECTED {
-            let Some(record) = records.iter().position(|r| r.get("category").and_then(Value::as_str) == Some(category)) else {
+            let Some(record) = records
+                .iter()
+                .position(|r| r.get("category").and_then(Value::as_str) == Some(category))
+            else {
                 continue; // reported by the category check
             };
             let uri = format!(

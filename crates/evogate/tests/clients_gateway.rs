@@ -10,7 +10,10 @@ mod clients_support;
 
 use std::time::Duration;
 
-use clients_support::{Admin, Checks, Client, Server, run_driver, start_server, suffix, twilio_call, twilio_sid};
+use clients_support::{
+    Admin, Checks, Client, Server, completed_inbound_call, run_driver, start_server, suffix,
+    twilio_sid,
+};
 use serde_json::{Value, json};
 
 struct Seeded {
@@ -25,18 +28,13 @@ async fn seed(server: &Server) -> Seeded {
     let customer_id = admin.new_customer(&account_id, "Gateway customer").await;
     let call_sid = twilio_sid("CA");
     admin
-        .import_calls(vec![twilio_call(
-            &call_sid,
-            &account_sid,
-            "inbound",
-            "completed",
-            "+14155550199",
-            "Fri, 03 May 2024 10:00:00 +0000",
-            "Fri, 03 May 2024 10:01:15 +0000",
-            75,
-        )])
+        .import_calls(vec![completed_inbound_call(&call_sid, &account_sid)])
         .await;
-    Seeded { account_id, customer_id, call_sid }
+    Seeded {
+        account_id,
+        customer_id,
+        call_sid,
+    }
 }
 
 async fn gateway(client: Client) {
@@ -51,7 +49,14 @@ async fn gateway(client: Client) {
         "callSid": seeded.call_sid,
         "suffix": sfx,
     });
-    let report = run_driver(client, "gateway", &server.base_url, &cfg, Duration::from_secs(120)).await;
+    let report = run_driver(
+        client,
+        "gateway",
+        &server.base_url,
+        &cfg,
+        Duration::from_secs(120),
+    )
+    .await;
     let prefix = match client {
         Client::TypeScript => "ts",
         Client::Python => "py",
@@ -65,14 +70,28 @@ async fn gateway(client: Client) {
         // GET: ListCustomers -> the seeded customer is listed
         let get = format!("/{route}/get");
         if c.succeeded(&get, 200) {
-            let items = c.at(&format!("{get}/response/items")).as_array().cloned().unwrap_or_default();
+            let items = c
+                .at(&format!("{get}/response/items"))
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
             c.check(
-                items.iter().any(|i| i.get("id").and_then(Value::as_str) == Some(seeded.customer_id.as_str())),
-                || format!("{get}: the seeded customer {} is not in items", seeded.customer_id),
+                items.iter().any(|i| {
+                    i.get("id").and_then(Value::as_str) == Some(seeded.customer_id.as_str())
+                }),
+                || {
+                    format!(
+                        "{get}: the seeded customer {} is not in items",
+                        seeded.customer_id
+                    )
+                },
             );
-            c.check(c.at(&format!("{get}/response/totalCount")).as_i64().is_some_and(|n| n >= 1), || {
-                format!("{get}: totalCount should be >= 1")
-            });
+            c.check(
+                c.at(&format!("{get}/response/totalCount"))
+                    .as_i64()
+                    .is_some_and(|n| n >= 1),
+                || format!("{get}: totalCount should be >= 1"),
+            );
         }
         c.sent(&get, &[&format!("GET {base}/ListCustomers")]);
 
@@ -80,47 +99,93 @@ async fn gateway(client: Client) {
         let post = format!("/{route}/post");
         if c.succeeded(&post, 200) {
             c.non_empty_str(&format!("{post}/response/id"));
-            c.eq(&format!("{post}/response/name"), format!("{prefix}-{route}-{sfx}"));
-            c.eq(&format!("{post}/response/accountId"), seeded.account_id.as_str());
-            c.eq(&format!("{post}/response/referenceId"), format!("ref-{route}"));
+            c.eq(
+                &format!("{post}/response/name"),
+                format!("{prefix}-{route}-{sfx}"),
+            );
+            c.eq(
+                &format!("{post}/response/accountId"),
+                seeded.account_id.as_str(),
+            );
+            c.eq(
+                &format!("{post}/response/referenceId"),
+                format!("ref-{route}"),
+            );
         }
         c.sent(&post, &[&format!("POST {base}/NewCustomer")]);
 
         // Error: NewBillable with an invalid callSid -> 400, errors[] names CallSid
         let err = format!("/{route}/error");
         let rs = c.failed(&err, 400).clone();
-        c.check(rs.get("errorCode").and_then(Value::as_str).is_some_and(|s| !s.is_empty()), || {
-            format!("{err}: responseStatus.errorCode missing: {rs}")
-        });
-        c.check(rs.get("message").and_then(Value::as_str).is_some_and(|s| !s.is_empty()), || {
-            format!("{err}: responseStatus.message missing: {rs}")
-        });
-        let errors = rs.get("errors").and_then(Value::as_array).cloned().unwrap_or_default();
-        match errors.iter().find(|e| e.get("fieldName").and_then(Value::as_str) == Some("CallSid")) {
+        c.check(
+            rs.get("errorCode")
+                .and_then(Value::as_str)
+                .is_some_and(|s| !s.is_empty()),
+            || format!("{err}: responseStatus.errorCode missing: {rs}"),
+        );
+        c.check(
+            rs.get("message")
+                .and_then(Value::as_str)
+                .is_some_and(|s| !s.is_empty()),
+            || format!("{err}: responseStatus.message missing: {rs}"),
+        );
+        let errors = rs
+            .get("errors")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        match errors
+            .iter()
+            .find(|e| e.get("fieldName").and_then(Value::as_str) == Some("CallSid"))
+        {
             Some(e) => {
-                c.check(e.get("errorCode").and_then(Value::as_str).is_some_and(|s| !s.is_empty()), || {
-                    format!("{err}: the CallSid field error has no errorCode: {e}")
-                });
-                c.check(e.get("message").and_then(Value::as_str).is_some_and(|s| !s.is_empty()), || {
-                    format!("{err}: the CallSid field error has no message: {e}")
-                });
+                c.check(
+                    e.get("errorCode")
+                        .and_then(Value::as_str)
+                        .is_some_and(|s| !s.is_empty()),
+                    || format!("{err}: the CallSid field error has no errorCode: {e}"),
+                );
+                c.check(
+                    e.get("message")
+                        .and_then(Value::as_str)
+                        .is_some_and(|s| !s.is_empty()),
+                    || format!("{err}: the CallSid field error has no message: {e}"),
+                );
             }
-            None => c.fail(format!("{err}: no responseStatus.errors[] entry with fieldName \"CallSid\": {rs}")),
+            None => c.fail(format!(
+                "{err}: no responseStatus.errors[] entry with fieldName \"CallSid\": {rs}"
+            )),
         }
         c.sent(&err, &[&format!("POST {base}/NewBillable")]);
 
         // Batch: two NewCustomer in one POST {Name}[] -> an array of two CustomerInfo
         let batch = format!("/{route}/batch");
         if c.succeeded(&batch, 200) {
-            let items = c.at(&format!("{batch}/response")).as_array().cloned().unwrap_or_default();
-            let names: Vec<&str> = items.iter().filter_map(|i| i.get("name").and_then(Value::as_str)).collect();
-            let want = [format!("{prefix}-{route}-batch1-{sfx}"), format!("{prefix}-{route}-batch2-{sfx}")];
-            c.check(names == want.iter().map(String::as_str).collect::<Vec<_>>(), || {
-                format!("{batch}: expected the two customers {want:?} in order, got {names:?}")
-            });
-            c.check(items.iter().all(|i| i.get("id").and_then(Value::as_str).is_some_and(|s| !s.is_empty())), || {
-                format!("{batch}: every CustomerInfo needs an id")
-            });
+            let items = c
+                .at(&format!("{batch}/response"))
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            let names: Vec<&str> = items
+                .iter()
+                .filter_map(|i| i.get("name").and_then(Value::as_str))
+                .collect();
+            let want = [
+                format!("{prefix}-{route}-batch1-{sfx}"),
+                format!("{prefix}-{route}-batch2-{sfx}"),
+            ];
+            c.check(
+                names == want.iter().map(String::as_str).collect::<Vec<_>>(),
+                || format!("{batch}: expected the two customers {want:?} in order, got {names:?}"),
+            );
+            c.check(
+                items.iter().all(|i| {
+                    i.get("id")
+                        .and_then(Value::as_str)
+                        .is_some_and(|s| !s.is_empty())
+                }),
+                || format!("{batch}: every CustomerInfo needs an id"),
+            );
         }
         let sent_batch = c
             .at(&format!("{batch}/requests/0"))
@@ -140,7 +205,9 @@ async fn gateway(client: Client) {
                 Client::TypeScript => resp == &json!("<undefined>") || resp.is_null(),
                 Client::Python => resp.is_null(),
             };
-            c.check(empty, || format!("{void}: expected no response value for 204, got {resp}"));
+            c.check(empty, || {
+                format!("{void}: expected no response value for 204, got {resp}")
+            });
         }
         c.sent(&void, &[&format!("POST {base}/NewBillable")]);
     }

@@ -10,7 +10,9 @@ mod clients_support;
 
 use std::time::Duration;
 
-use clients_support::{Admin, Checks, Client, run_driver, start_server, twilio_call, twilio_sid};
+use clients_support::{
+    Admin, Checks, Client, completed_inbound_call, run_driver, start_server, twilio_sid,
+};
 use serde_json::{Value, json};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -21,27 +23,33 @@ async fn servicestack_cli_reference() {
     let customer_id = admin.new_customer(&account_id, "Reference customer").await;
     let call_sid = twilio_sid("CA");
     admin
-        .import_calls(vec![twilio_call(
-            &call_sid,
-            &account_sid,
-            "inbound",
-            "completed",
-            "+14155550199",
-            "Fri, 03 May 2024 10:00:00 +0000",
-            "Fri, 03 May 2024 10:01:15 +0000",
-            75,
-        )])
+        .import_calls(vec![completed_inbound_call(&call_sid, &account_sid)])
         .await;
     admin
-        .call("POST", "NewBillable", json!({"accountId": account_id, "customerId": customer_id, "callSid": call_sid}))
+        .call(
+            "POST",
+            "NewBillable",
+            json!({"accountId": account_id, "customerId": customer_id, "callSid": call_sid}),
+        )
         .await;
 
     let cfg = json!({"user": server.admin_user, "password": server.admin_password, "accountId": account_id});
-    let report = run_driver(Client::TypeScript, "reference", &server.base_url, &cfg, Duration::from_secs(300)).await;
+    let report = run_driver(
+        Client::TypeScript,
+        "reference",
+        &server.base_url,
+        &cfg,
+        Duration::from_secs(300),
+    )
+    .await;
     let mut c = Checks::new("@servicestack/cli reference", &report);
     let base_line = format!("BaseUrl: {}", server.base_url);
 
-    for (tool, file) in [("typescriptRef", "typescript"), ("csharpRef", "csharp"), ("dartRef", "dart")] {
+    for (tool, file) in [
+        ("typescriptRef", "typescript"),
+        ("csharpRef", "csharp"),
+        ("dartRef", "dart"),
+    ] {
         c.eq(&format!("/{tool}/exitCode"), 0);
         c.eq(&format!("/{file}/exists"), true);
         c.eq(&format!("/{file}/hasOptions"), true);
@@ -59,15 +67,26 @@ async fn servicestack_cli_reference() {
     // A program compiled against the generated dtos.ts calls ListUsageRecords.
     c.eq("/appCompile/exitCode", 0);
     c.eq("/appRun/exitCode", 0);
-    let records = c.at("/appRun/result/records").as_array().cloned().unwrap_or_default();
-    let categories: Vec<&str> = records.iter().filter_map(|r| r.get("category").and_then(Value::as_str)).collect();
+    let records = c
+        .at("/appRun/result/records")
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let categories: Vec<&str> = records
+        .iter()
+        .filter_map(|r| r.get("category").and_then(Value::as_str))
+        .collect();
     c.check(categories == ["calls", "calls-inbound", "calls-inbound-local", "totalprice"], || {
         format!("/appRun: expected the usage records calls, calls-inbound, calls-inbound-local, totalprice; got {categories:?}")
     });
-    if let Some(local) = records.iter().find(|r| r.get("category") == Some(&json!("calls-inbound-local"))) {
-        c.check(local.get("usage") == Some(&json!("2")) && local.get("count") == Some(&json!(1)), || {
-            format!("/appRun: calls-inbound-local should be count 1, usage \"2\": {local}")
-        });
+    if let Some(local) = records
+        .iter()
+        .find(|r| r.get("category") == Some(&json!("calls-inbound-local")))
+    {
+        c.check(
+            local.get("usage") == Some(&json!("2")) && local.get("count") == Some(&json!(1)),
+            || format!("/appRun: calls-inbound-local should be count 1, usage \"2\": {local}"),
+        );
     }
 
     // Update in place: the uncommented option goes back to the server and round-trips.
@@ -76,7 +95,10 @@ async fn servicestack_cli_reference() {
     c.eq("/updated/exists", true);
     c.eq("/updated/markerGone", true);
     c.eq("/updated/baseUrlLine", base_line.as_str());
-    c.eq("/updated/includeTypesLine", "IncludeTypes: ListUsageRecords.*");
+    c.eq(
+        "/updated/includeTypesLine",
+        "IncludeTypes: ListUsageRecords.*",
+    );
     c.eq("/updated/hasListUsageRecords", true);
     c.eq("/updated/hasUsageRecordInfo", true);
     c.eq("/updated/hasNewBillable", false);

@@ -57,7 +57,10 @@ impl Default for GatewayConfig {
             max_body_bytes: 1024 * 1024,
             limits: Limits::default(),
             debug: false,
-            server_header: format!("ServiceStack/{SERVICESTACK_VERSION} evogate/{}", env!("CARGO_PKG_VERSION")),
+            server_header: format!(
+                "ServiceStack/{SERVICESTACK_VERSION} evogate/{}",
+                env!("CARGO_PKG_VERSION")
+            ),
         }
     }
 }
@@ -97,17 +100,32 @@ impl Gateway {
     }
 
     /// A host with a custom set of formats.
-    pub fn with_formats(registry: Registry, config: GatewayConfig, auth: Arc<dyn Authenticator>, formats: Formats) -> Self {
+    pub fn with_formats(
+        registry: Registry,
+        config: GatewayConfig,
+        auth: Arc<dyn Authenticator>,
+        formats: Formats,
+    ) -> Self {
         let mut types = registry.types().clone();
         types.add(ErrorResponse::type_info());
         let router = Router::new(&registry);
-        Gateway { inner: Arc::new(Inner { registry, config, auth, formats, types, router }) }
+        Gateway {
+            inner: Arc::new(Inner {
+                registry,
+                config,
+                auth,
+                formats,
+                types,
+                router,
+            }),
+        }
     }
 
     /// Mounts the host into an actix `App` (or scope): one default service that does all the
     /// routing, so it must be the last thing configured.
     pub fn configure(&self, cfg: &mut web::ServiceConfig) {
-        cfg.app_data(web::Data::new(self.clone())).default_service(web::to(crate::pipeline::serve));
+        cfg.app_data(web::Data::new(self.clone()))
+            .default_service(web::to(crate::pipeline::serve));
     }
 
     /// The operations served.

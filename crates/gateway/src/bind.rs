@@ -20,6 +20,10 @@
 //! - A malformed body is a 400 `SerializationException` with line and column; a value of the
 //!   wrong type is a 400 `SerializationException` naming the member, in ServiceStack's words.
 
+// `ApiError` is the crate's one error type and the signatures here are fixed by the pipeline;
+// its size is for the error module to decide, not for every function that returns it.
+#![allow(clippy::result_large_err)]
+
 mod form;
 mod json_de;
 
@@ -174,6 +178,7 @@ pub fn bind_batch<T: Operation>(input: &BindInput<'_>) -> Result<Vec<T>, ApiErro
     let items = match read_body(input, info)? {
         Body::None | Body::Form(_) => return Err(not_an_array()),
         Body::Json(json) if query.is_empty() => {
+            let json = strip_bom(json);
             if json.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'[') {
                 return Err(not_an_array());
             }
@@ -186,11 +191,22 @@ pub fn bind_batch<T: Operation>(input: &BindInput<'_>) -> Result<Vec<T>, ApiErro
             _ => return Err(not_an_array()),
         },
         Body::Tree(Value::List(items)) => items,
-        // XML arrays (`<ArrayOfX><X/><X/></ArrayOfX>`) read as a map of one repeated key.
+        // An XML array (`<ArrayOfNewThing><NewThing/><NewThing/></ArrayOfNewThing>`) reads as a
+        // map whose keys are all the operation's name: one item each, or a list of them.
         Body::Tree(Value::Map(entries))
-            if !entries.is_empty() && entries.iter().all(|(_, v)| matches!(v, Value::Map(_))) =>
+            if !entries.is_empty()
+                && entries
+                    .iter()
+                    .all(|(k, _)| k.eq_ignore_ascii_case(info.name)) =>
         {
-            entries.into_iter().map(|(_, v)| v).collect()
+            let mut items = Vec::new();
+            for (_, v) in entries {
+                match v {
+                    Value::List(more) => items.extend(more),
+                    one => items.push(one),
+                }
+            }
+            items
         }
         Body::Tree(_) => return Err(not_an_array()),
     };
@@ -224,9 +240,12 @@ enum Body<'a> {
     Form(Vec<(String, String)>),
 }
 
+fn strip_bom(body: &[u8]) -> &[u8] {
+    body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body)
+}
+
 fn is_blank(body: &[u8]) -> bool {
-    let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
-    body.iter().all(u8::is_ascii_whitespace)
+    strip_bom(body).iter().all(u8::is_ascii_whitespace)
 }
 
 /// The media type without parameters, lower case.
@@ -325,7 +344,7 @@ fn json_fast<T: Operation>(
     info: &'static TypeInfo,
     limits: &Limits,
 ) -> Result<T, ApiError> {
-    let json = json.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(json);
+    let json = strip_bom(json);
     let track = Track::new(limits.max_depth, limits.max_items);
     json_de::from_slice::<T>(json, &track).map_err(|e| json_error(e, &track, info, false))
 }
@@ -402,7 +421,7 @@ fn type_error(
     let field_name = info.property(field).map_or(field, |p| p.name);
     let path = if path.is_empty() { field } else { path };
     let message = match value {
-        Some(v) => format!("'{v}' is an Invalid value for '{path}'"),
+        Some(v) => format!("'{}' is an Invalid value for '{path}'", shorten(&v)),
         None => format!("Invalid value for '{path}': {detail}"),
     };
     ApiError::new(400, "SerializationException", top).with_field_error(
@@ -410,6 +429,16 @@ fn type_error(
         "SerializationException",
         message,
     )
+}
+
+/// A value as quoted in an error message: long values are cut, so that an error never echoes
+/// a whole body back.
+fn shorten(v: &str) -> String {
+    const MAX: usize = 100;
+    match v.char_indices().nth(MAX) {
+        Some((i, _)) => format!("{}...", &v[..i]),
+        None => v.to_string(),
+    }
 }
 
 /// Path, query or form pairs ready to apply: keys trimmed, empty values and bare keys dropped,
@@ -453,10 +482,10 @@ impl Merged {
         match tree {
             Value::Map(entries) => {
                 for (key, value) in entries {
-                    if let Some(p) = info.property(&key) {
-                        if !merged.entries.iter().any(|(k, _)| *k == p.wire_name) {
-                            merged.entries.push((p.wire_name, value));
-                        }
+                    if let Some(p) = info.property(&key)
+                        && !merged.entries.iter().any(|(k, _)| *k == p.wire_name)
+                    {
+                        merged.entries.push((p.wire_name, value));
                     }
                 }
                 Ok(merged)

@@ -60,7 +60,10 @@ pub trait Authenticator: Send + Sync + 'static {
     /// `Ok(None)` for an anonymous request; `Err` when credentials were presented but are not
     /// acceptable (a wrong Basic password, an expired or tampered token), which the pipeline
     /// answers with that error even for operations that do not need a user.
-    fn authenticate<'a>(&'a self, req: &'a HttpRequest) -> LocalBoxFuture<'a, Result<Option<Session>, ApiError>>;
+    fn authenticate<'a>(
+        &'a self,
+        req: &'a HttpRequest,
+    ) -> LocalBoxFuture<'a, Result<Option<Session>, ApiError>>;
 
     /// The `WWW-Authenticate` challenges a 401 carries, first registered provider first.
     fn challenges(&self) -> Vec<String> {
@@ -73,7 +76,10 @@ pub trait Authenticator: Send + Sync + 'static {
 pub struct NoAuth;
 
 impl Authenticator for NoAuth {
-    fn authenticate<'a>(&'a self, _req: &'a HttpRequest) -> LocalBoxFuture<'a, Result<Option<Session>, ApiError>> {
+    fn authenticate<'a>(
+        &'a self,
+        _req: &'a HttpRequest,
+    ) -> LocalBoxFuture<'a, Result<Option<Session>, ApiError>> {
         Box::pin(async { Ok(None) })
     }
 }
@@ -125,7 +131,11 @@ impl std::fmt::Debug for RequestContext {
 
 impl RequestContext {
     /// A context for `operation`, called by the pipeline.
-    pub fn new(request: HttpRequest, operation: &'static TypeInfo, session: Option<Session>) -> Self {
+    pub fn new(
+        request: HttpRequest,
+        operation: &'static TypeInfo,
+        session: Option<Session>,
+    ) -> Self {
         RequestContext {
             session: session.map(Rc::new),
             operation,
@@ -159,12 +169,18 @@ impl RequestContext {
 
     /// A request header as text, if present and valid.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.request.headers().get(name).and_then(|v| v.to_str().ok())
+        self.request
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
     }
 
     /// Adds a response header.
     pub fn add_header(&self, name: impl Into<String>, value: impl Into<String>) {
-        self.extras.borrow_mut().headers.push((name.into(), value.into()));
+        self.extras
+            .borrow_mut()
+            .headers
+            .push((name.into(), value.into()));
     }
 
     /// Sets or deletes a cookie on the response.

@@ -21,8 +21,16 @@ pub struct FieldError {
 }
 
 /// An error a service or the pipeline answers with.
+///
+/// Boxed so that `Result<T, ApiError>` stays one pointer wide on the error side: errors are
+/// rare, results are everywhere.
 #[derive(Debug, Clone)]
 pub struct ApiError {
+    inner: Box<Inner>,
+}
+
+#[derive(Debug, Clone)]
+struct Inner {
     status: u16,
     error_code: Cow<'static, str>,
     message: String,
@@ -33,22 +41,33 @@ pub struct ApiError {
 
 impl ApiError {
     /// An error with any status and code; the reason phrase is the code.
-    pub fn new(status: u16, error_code: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
+    pub fn new(
+        status: u16,
+        error_code: impl Into<Cow<'static, str>>,
+        message: impl Into<String>,
+    ) -> Self {
         ApiError {
-            status,
-            error_code: error_code.into(),
-            message: message.into(),
-            reason: None,
-            errors: Vec::new(),
-            headers: Vec::new(),
+            inner: Box::new(Inner {
+                status,
+                error_code: error_code.into(),
+                message: message.into(),
+                reason: None,
+                errors: Vec::new(),
+                headers: Vec::new(),
+            }),
         }
     }
 
     /// 400 for one invalid field: the top-level code and message are the field's.
-    pub fn validation(field_name: impl Into<String>, error_code: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn validation(
+        field_name: impl Into<String>,
+        error_code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         let error_code = error_code.into();
         let message = message.into();
-        ApiError::new(400, error_code.clone(), message.clone()).with_field_error(field_name, error_code, message)
+        ApiError::new(400, error_code.clone(), message.clone())
+            .with_field_error(field_name, error_code, message)
     }
 
     /// 400 for several invalid fields; the top-level code and message are the first one's.
@@ -56,9 +75,14 @@ impl ApiError {
         let (code, message) = errors
             .first()
             .map(|e| (e.error_code.clone(), e.message.clone()))
-            .unwrap_or_else(|| ("ValidationException".to_string(), "Validation failed".to_string()));
+            .unwrap_or_else(|| {
+                (
+                    "ValidationException".to_string(),
+                    "Validation failed".to_string(),
+                )
+            });
         let mut e = ApiError::new(400, code, message);
-        e.errors = errors;
+        e.inner.errors = errors;
         e
     }
 
@@ -111,7 +135,7 @@ impl ApiError {
         error_code: impl Into<String>,
         message: impl Into<String>,
     ) -> Self {
-        self.errors.push(FieldError {
+        self.inner.errors.push(FieldError {
             error_code: error_code.into(),
             field_name: field_name.into(),
             message: message.into(),
@@ -121,50 +145,57 @@ impl ApiError {
 
     /// Overrides the reason phrase (default: the error code).
     pub fn with_reason(mut self, reason: impl Into<Cow<'static, str>>) -> Self {
-        self.reason = Some(reason.into());
+        self.inner.reason = Some(reason.into());
         self
     }
 
     /// Adds a response header (`WWW-Authenticate`, `Retry-After`, `Allow`).
     pub fn with_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.headers.push((name.into(), value.into()));
+        self.inner.headers.push((name.into(), value.into()));
         self
     }
 
     /// The HTTP status.
     pub fn status(&self) -> u16 {
-        self.status
+        self.inner.status
     }
 
     /// `ResponseStatus.errorCode`.
     pub fn error_code(&self) -> &str {
-        &self.error_code
+        &self.inner.error_code
     }
 
     /// `ResponseStatus.message`.
     pub fn message(&self) -> &str {
-        &self.message
+        &self.inner.message
     }
 
     /// The reason phrase of the status line.
     pub fn reason(&self) -> &str {
-        self.reason.as_deref().unwrap_or(&self.error_code)
+        self.inner
+            .reason
+            .as_deref()
+            .unwrap_or(&self.inner.error_code)
     }
 
     /// `ResponseStatus.errors`.
     pub fn errors(&self) -> &[FieldError] {
-        &self.errors
+        &self.inner.errors
     }
 
     /// Extra response headers.
     pub fn headers(&self) -> &[(String, String)] {
-        &self.headers
+        &self.inner.headers
     }
 }
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}: {}", self.status, self.error_code, self.message)
+        write!(
+            f,
+            "{} {}: {}",
+            self.inner.status, self.inner.error_code, self.inner.message
+        )
     }
 }
 

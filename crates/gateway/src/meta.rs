@@ -222,7 +222,9 @@ impl RouteInfo {
     pub fn allows(&self, method: &str) -> bool {
         match self.verbs {
             None => true,
-            Some(v) => v.split([',', ' ']).any(|x| x.trim().eq_ignore_ascii_case(method)),
+            Some(v) => v
+                .split([',', ' '])
+                .any(|x| x.trim().eq_ignore_ascii_case(method)),
         }
     }
 }

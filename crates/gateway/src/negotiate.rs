@@ -75,7 +75,9 @@ fn query_format_name(v: &str) -> &str {
 fn valid_callback(cb: &str) -> bool {
     !cb.is_empty()
         && cb.len() <= 128
-        && cb.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'$' | b'.'))
+        && cb
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'$' | b'.'))
 }
 
 /// One media range of an `Accept` header.
@@ -95,10 +97,10 @@ fn parse_accept(accept: &str) -> Vec<AcceptEntry<'_>> {
             }
             let mut q = 1.0_f32;
             for p in params {
-                if let Some((k, v)) = p.split_once('=') {
-                    if k.trim().eq_ignore_ascii_case("q") {
-                        q = v.trim().parse::<f32>().unwrap_or(0.0).clamp(0.0, 1.0);
-                    }
+                if let Some((k, v)) = p.split_once('=')
+                    && k.trim().eq_ignore_ascii_case("q")
+                {
+                    q = v.trim().parse::<f32>().unwrap_or(0.0).clamp(0.0, 1.0);
                 }
             }
             Some(AcceptEntry { media, q })
@@ -133,25 +135,25 @@ pub fn negotiate(formats: &Formats, input: &NegotiationInput<'_>) -> Option<Nego
     if let Some(f) = input.suffix.and_then(by_name) {
         chosen = Some((f, Source::Url));
     }
-    if chosen.is_none() {
-        if let Some(f) = input.query_format.map(query_format_name).and_then(by_name) {
-            chosen = Some((f, Source::Url));
-        }
+    if chosen.is_none()
+        && let Some(f) = input.query_format.map(query_format_name).and_then(by_name)
+    {
+        chosen = Some((f, Source::Url));
     }
     // `?callback=` asks for JSON unless the URL named a format explicitly.
     let callback = input.callback.filter(|c| valid_callback(c));
     if chosen.is_none() && callback.is_some() {
         chosen = by_name("json").map(|f| (f, Source::Url));
     }
-    if chosen.is_none() {
-        if let Some(f) = input.route_format.and_then(by_name) {
-            chosen = Some((f, Source::Url));
-        }
+    if chosen.is_none()
+        && let Some(f) = input.route_format.and_then(by_name)
+    {
+        chosen = Some((f, Source::Url));
     }
-    if chosen.is_none() {
-        if let Some((f, media)) = input.accept.and_then(|a| from_accept(formats, a)) {
-            chosen = Some((f, Source::Accept(media)));
-        }
+    if chosen.is_none()
+        && let Some((f, media)) = input.accept.and_then(|a| from_accept(formats, a))
+    {
+        chosen = Some((f, Source::Accept(media)));
     }
     let (format, source) = match chosen {
         Some(c) => c,
@@ -159,7 +161,11 @@ pub fn negotiate(formats: &Formats, input: &NegotiationInput<'_>) -> Option<Nego
     };
     let is_jsv = format.name() == "jsv";
     let pretty = is_jsv && input.debug.is_some_and(|d| !d.is_empty());
-    let jsonp = if format.name() == "json" { callback.map(str::to_string) } else { None };
+    let jsonp = if format.name() == "json" {
+        callback.map(str::to_string)
+    } else {
+        None
+    };
     let content_type = if jsonp.is_some() {
         JSONP_CONTENT_TYPE.to_string()
     } else if pretty {
@@ -172,7 +178,12 @@ pub fn negotiate(formats: &Formats, input: &NegotiationInput<'_>) -> Option<Nego
     } else {
         format.content_type().to_string()
     };
-    Some(Negotiated { format, content_type, pretty, jsonp })
+    Some(Negotiated {
+        format,
+        content_type,
+        pretty,
+        jsonp,
+    })
 }
 
 #[cfg(test)]
@@ -195,18 +206,51 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(pick(all).0, "csv");
-        assert_eq!(pick(NegotiationInput { suffix: None, ..all }).0, "xml");
-        assert_eq!(pick(NegotiationInput { suffix: None, query_format: None, ..all }).0, "jsv");
-        assert_eq!(pick(NegotiationInput { suffix: None, query_format: None, route_format: None, ..all }).0, "html");
+        assert_eq!(
+            pick(NegotiationInput {
+                suffix: None,
+                ..all
+            })
+            .0,
+            "xml"
+        );
+        assert_eq!(
+            pick(NegotiationInput {
+                suffix: None,
+                query_format: None,
+                ..all
+            })
+            .0,
+            "jsv"
+        );
+        assert_eq!(
+            pick(NegotiationInput {
+                suffix: None,
+                query_format: None,
+                route_format: None,
+                ..all
+            })
+            .0,
+            "html"
+        );
         assert_eq!(pick(NegotiationInput::default()).0, "json");
     }
 
     #[test]
     fn accept_honours_q_values_and_order() {
-        let a = |s| pick(NegotiationInput { accept: Some(s), ..Default::default() }).0;
+        let a = |s| {
+            pick(NegotiationInput {
+                accept: Some(s),
+                ..Default::default()
+            })
+            .0
+        };
         assert_eq!(a("*/*"), "json");
         assert_eq!(a("text/plain, */*"), "json");
-        assert_eq!(a("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"), "html");
+        assert_eq!(
+            a("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"),
+            "html"
+        );
         assert_eq!(a("application/xml;q=0.5, text/csv"), "csv");
         assert_eq!(a("text/html;q=0.1, application/json"), "json");
         assert_eq!(a("application/xml, text/html"), "xml");
@@ -216,24 +260,55 @@ mod tests {
 
     #[test]
     fn jsv_labels() {
-        let by_accept = pick(NegotiationInput { accept: Some("application/jsv"), ..Default::default() });
+        let by_accept = pick(NegotiationInput {
+            accept: Some("application/jsv"),
+            ..Default::default()
+        });
         assert_eq!(by_accept.1, "application/jsv; charset=utf-8");
-        let by_accept = pick(NegotiationInput { accept: Some("text/jsv"), ..Default::default() });
+        let by_accept = pick(NegotiationInput {
+            accept: Some("text/jsv"),
+            ..Default::default()
+        });
         assert_eq!(by_accept.1, "text/jsv; charset=utf-8");
-        let by_query = pick(NegotiationInput { query_format: Some("JSV"), ..Default::default() });
+        let by_query = pick(NegotiationInput {
+            query_format: Some("JSV"),
+            ..Default::default()
+        });
         assert_eq!(by_query.1, "text/jsv; charset=utf-8");
-        let debug = pick(NegotiationInput { suffix: Some("jsv"), debug: Some("1"), ..Default::default() });
+        let debug = pick(NegotiationInput {
+            suffix: Some("jsv"),
+            debug: Some("1"),
+            ..Default::default()
+        });
         assert_eq!(debug.1, "text/plain; charset=utf-8");
-        let bare_debug = pick(NegotiationInput { suffix: Some("jsv"), debug: Some(""), ..Default::default() });
+        let bare_debug = pick(NegotiationInput {
+            suffix: Some("jsv"),
+            debug: Some(""),
+            ..Default::default()
+        });
         assert_eq!(bare_debug.1, "text/jsv; charset=utf-8");
     }
 
     #[test]
     fn jsonp() {
-        let n = negotiate(&Formats::standard(), &NegotiationInput { callback: Some("cb"), ..Default::default() }).unwrap();
+        let n = negotiate(
+            &Formats::standard(),
+            &NegotiationInput {
+                callback: Some("cb"),
+                ..Default::default()
+            },
+        )
+        .unwrap();
         assert_eq!(n.jsonp.as_deref(), Some("cb"));
         assert_eq!(n.content_type, "text/javascript; charset=utf-8");
-        let bad = negotiate(&Formats::standard(), &NegotiationInput { callback: Some("<x>"), ..Default::default() }).unwrap();
+        let bad = negotiate(
+            &Formats::standard(),
+            &NegotiationInput {
+                callback: Some("<x>"),
+                ..Default::default()
+            },
+        )
+        .unwrap();
         assert!(bad.jsonp.is_none());
     }
 }

@@ -19,7 +19,7 @@ use crate::error::ApiError;
 use crate::format::WriteContext;
 use crate::meta::TypeInfo;
 use crate::metadata::{self, MetadataRequest};
-use crate::negotiate::{NegotiationInput, Negotiated, negotiate};
+use crate::negotiate::{Negotiated, NegotiationInput, negotiate};
 use crate::registry::{BatchOutcome, Reply};
 use crate::response::{self, ErrorDetail, ErrorEnv};
 use crate::router::{self, RouteMatch};
@@ -48,7 +48,10 @@ pub(crate) fn parse_pairs(qs: &str) -> Vec<(String, String)> {
 }
 
 fn pair<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    pairs.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v.as_str())
+    pairs
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(key))
+        .map(|(_, v)| v.as_str())
 }
 
 fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
@@ -56,7 +59,13 @@ fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
 }
 
 fn content_type_essence(req: &HttpRequest) -> Option<String> {
-    header(req, CONTENT_TYPE.as_str()).map(|ct| ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+    header(req, CONTENT_TYPE.as_str()).map(|ct| {
+        ct.split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase()
+    })
 }
 
 /// Whether the client reached us over HTTPS: TLS on this listener, or a loopback proxy saying so.
@@ -65,24 +74,35 @@ fn is_https(req: &HttpRequest) -> bool {
         return true;
     }
     let loopback = req.peer_addr().is_some_and(|a| a.ip().is_loopback());
-    loopback && header(req, "X-Forwarded-Proto").is_some_and(|p| p.trim().eq_ignore_ascii_case("https"))
+    loopback
+        && header(req, "X-Forwarded-Proto").is_some_and(|p| p.trim().eq_ignore_ascii_case("https"))
 }
 
 fn too_large(limit: usize) -> ApiError {
-    ApiError::new(413, "RequestEntityTooLarge", format!("The request body is larger than {limit} bytes"))
+    ApiError::new(
+        413,
+        "RequestEntityTooLarge",
+        format!("The request body is larger than {limit} bytes"),
+    )
 }
 
 /// Reads the whole body, refusing more than `limit` bytes before buffering (by
 /// `Content-Length`) and while streaming, then decompresses it under the same bound.
-async fn read_body(req: &HttpRequest, payload: &mut web::Payload, limit: usize) -> Result<Bytes, ApiError> {
-    if let Some(len) = header(req, CONTENT_LENGTH.as_str()).and_then(|v| v.trim().parse::<u64>().ok()) {
-        if len > limit as u64 {
-            return Err(too_large(limit));
-        }
+async fn read_body(
+    req: &HttpRequest,
+    payload: &mut web::Payload,
+    limit: usize,
+) -> Result<Bytes, ApiError> {
+    if let Some(len) =
+        header(req, CONTENT_LENGTH.as_str()).and_then(|v| v.trim().parse::<u64>().ok())
+        && len > limit as u64
+    {
+        return Err(too_large(limit));
     }
     let mut buf = bytes::BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| ApiError::bad_request(format!("Could not read the request body: {e}")))?;
+        let chunk = chunk
+            .map_err(|e| ApiError::bad_request(format!("Could not read the request body: {e}")))?;
         if buf.len() + chunk.len() > limit {
             return Err(too_large(limit));
         }
@@ -109,7 +129,9 @@ fn inflate(decoder: impl Read, limit: usize) -> Result<Bytes, ApiError> {
     decoder
         .take(limit as u64 + 1)
         .read_to_end(&mut out)
-        .map_err(|e| ApiError::bad_request(format!("Could not decompress the request body: {e}")))?;
+        .map_err(|e| {
+            ApiError::bad_request(format!("Could not decompress the request body: {e}"))
+        })?;
     if out.len() > limit {
         return Err(too_large(limit));
     }
@@ -146,12 +168,25 @@ struct ErrCtx<'a> {
 
 impl ErrCtx<'_> {
     fn respond(&self, err: &ApiError, detail: &ErrorDetail) -> HttpResponse {
-        let neg = self.neg.clone().or_else(|| fallback_negotiation(self.inner));
+        let neg = self
+            .neg
+            .clone()
+            .or_else(|| fallback_negotiation(self.inner));
         let Some(neg) = neg else {
-            return HttpResponse::InternalServerError().content_type("text/plain; charset=utf-8").body(err.message().to_string());
+            return HttpResponse::InternalServerError()
+                .content_type("text/plain; charset=utf-8")
+                .body(err.message().to_string());
         };
-        let env = ErrorEnv { types: &self.inner.types, operation: self.operation, debug: self.inner.config.debug };
-        response::error_response(err, &neg, &env, detail)
+        let env = ErrorEnv {
+            types: &self.inner.types,
+            operation: self.operation,
+            debug: self.inner.config.debug,
+        };
+        let mut res = response::error_response(err, &neg, &env, detail);
+        if let Some(op) = self.operation {
+            res.extensions_mut().insert(OperationName(op.name));
+        }
+        res
     }
 
     fn error(&self, err: &ApiError) -> HttpResponse {
@@ -160,13 +195,23 @@ impl ErrCtx<'_> {
 }
 
 /// The default service: every request the host receives comes through here.
-pub(crate) async fn serve(req: HttpRequest, payload: web::Payload, gw: web::Data<Gateway>) -> HttpResponse {
+pub(crate) async fn serve(
+    req: HttpRequest,
+    payload: web::Payload,
+    gw: web::Data<Gateway>,
+) -> HttpResponse {
     let inner = &*gw.inner;
     let mut res = handle(&req, payload, inner).await;
     let headers = res.headers_mut();
-    headers.insert(actix_web::http::header::VARY, HeaderValue::from_static("Accept"));
+    headers.insert(
+        actix_web::http::header::VARY,
+        HeaderValue::from_static("Accept"),
+    );
     if let Ok(v) = HeaderValue::try_from(inner.config.server_header.as_str()) {
-        headers.insert(actix_web::http::header::HeaderName::from_static("x-powered-by"), v);
+        headers.insert(
+            actix_web::http::header::HeaderName::from_static("x-powered-by"),
+            v,
+        );
     }
     res
 }
@@ -187,10 +232,14 @@ async fn handle(req: &HttpRequest, mut payload: web::Payload, inner: &Inner) -> 
 
     // The effective method: X-HTTP-Method-Override from the header, the query, then a form field.
     let mut method = req.method().as_str().to_ascii_uppercase();
-    let override_method = header(req, METHOD_OVERRIDE).or_else(|| pair(&query, METHOD_OVERRIDE)).map(str::to_string);
+    let override_method = header(req, METHOD_OVERRIDE)
+        .or_else(|| pair(&query, METHOD_OVERRIDE))
+        .map(str::to_string);
     if let Some(m) = override_method {
         method = m.trim().to_ascii_uppercase();
-    } else if method == "POST" && content_type_essence(req).as_deref() == Some("application/x-www-form-urlencoded") {
+    } else if method == "POST"
+        && content_type_essence(req).as_deref() == Some("application/x-www-form-urlencoded")
+    {
         match read_body(req, &mut payload, limit).await {
             Ok(b) => {
                 let form = parse_pairs(&String::from_utf8_lossy(&b));
@@ -201,7 +250,12 @@ async fn handle(req: &HttpRequest, mut payload: web::Payload, inner: &Inner) -> 
             }
             Err(e) => {
                 let neg = negotiate(&inner.formats, &negotiation_input(req, &query, None, None));
-                return ErrCtx { inner, neg, operation: None }.error(&e);
+                return ErrCtx {
+                    inner,
+                    neg,
+                    operation: None,
+                }
+                .error(&e);
             }
         }
     }
@@ -209,35 +263,57 @@ async fn handle(req: &HttpRequest, mut payload: web::Payload, inner: &Inner) -> 
     let parts = router::split_path(req.path());
     if matches!(method.as_str(), "GET" | "HEAD") {
         if parts.len() == 1 && parts[0].eq_ignore_ascii_case("health") {
-            return HttpResponse::Ok().content_type("application/json; charset=utf-8").body(r#"{"status":"ok"}"#);
+            return HttpResponse::Ok()
+                .content_type("application/json; charset=utf-8")
+                .body(r#"{"status":"ok"}"#);
         }
-        if is_metadata_path(&parts) {
-            if let Some(r) = serve_metadata(req, inner) {
-                return r;
-            }
+        if is_metadata_path(&parts)
+            && let Some(r) = serve_metadata(req, inner)
+        {
+            return r;
         }
     }
 
-    let matched = inner.router.route(&method, req.path(), &inner.registry, &inner.formats);
+    let matched = inner
+        .router
+        .route(&method, req.path(), &inner.registry, &inner.formats);
     let (suffix, route_format) = match &matched {
-        RouteMatch::Generic { suffix, route_format, .. } | RouteMatch::UnknownOperation { suffix, route_format, .. } => {
-            (suffix.as_deref(), route_format.as_deref())
+        RouteMatch::Generic {
+            suffix,
+            route_format,
+            ..
         }
+        | RouteMatch::UnknownOperation {
+            suffix,
+            route_format,
+            ..
+        } => (suffix.as_deref(), route_format.as_deref()),
         RouteMatch::Rest { suffix, .. }
         | RouteMatch::Options { suffix, .. }
         | RouteMatch::MethodNotAllowed { suffix, .. }
         | RouteMatch::NotFound { suffix } => (suffix.as_deref(), None),
     };
-    let neg = negotiate(&inner.formats, &negotiation_input(req, &query, suffix, route_format));
-    let errs = ErrCtx { inner, neg: neg.clone(), operation: None };
+    let neg = negotiate(
+        &inner.formats,
+        &negotiation_input(req, &query, suffix, route_format),
+    );
+    let errs = ErrCtx {
+        inner,
+        neg: neg.clone(),
+        operation: None,
+    };
     let Some(neg) = neg else {
         return errs.error(&ApiError::internal("no JSON format is registered"));
     };
 
     let (op, kind, path_vars, batch, oneway, bind_format) = match matched {
         RouteMatch::NotFound { .. } => {
-            let path = percent_decode_str(req.path()).decode_utf8_lossy().into_owned();
-            return errs.error(&ApiError::not_found(format!("Handler for Request not found: {method} {path}")));
+            let path = percent_decode_str(req.path())
+                .decode_utf8_lossy()
+                .into_owned();
+            return errs.error(&ApiError::not_found(format!(
+                "Handler for Request not found: {method} {path}"
+            )));
         }
         RouteMatch::UnknownOperation { name, .. } => {
             return errs.error(&ApiError::new(
@@ -247,24 +323,51 @@ async fn handle(req: &HttpRequest, mut payload: web::Payload, inner: &Inner) -> 
             ));
         }
         RouteMatch::MethodNotAllowed { allow, .. } => {
-            let path = percent_decode_str(req.path()).decode_utf8_lossy().into_owned();
-            let err = ApiError::new(405, "MethodNotAllowed", format!("'{method}' is not allowed on '{path}'"))
-                .with_header("Allow", allow);
+            let path = percent_decode_str(req.path())
+                .decode_utf8_lossy()
+                .into_owned();
+            let err = ApiError::new(
+                405,
+                "MethodNotAllowed",
+                format!("'{method}' is not allowed on '{path}'"),
+            )
+            .with_header("Allow", allow);
             return errs.error(&err);
         }
         RouteMatch::Options { allow, .. } => {
-            return HttpResponse::NoContent().insert_header(("Allow", allow)).finish();
+            return HttpResponse::NoContent()
+                .insert_header(("Allow", allow))
+                .finish();
         }
-        RouteMatch::Generic { op, route_format, batch, oneway, .. } => {
-            (op, RouteKind::Generic, Vec::new(), batch, oneway, Some(route_format.unwrap_or_else(|| "json".to_string())))
+        RouteMatch::Generic {
+            op,
+            route_format,
+            batch,
+            oneway,
+            ..
+        } => (
+            op,
+            RouteKind::Generic,
+            Vec::new(),
+            batch,
+            oneway,
+            Some(route_format.unwrap_or_else(|| "json".to_string())),
+        ),
+        RouteMatch::Rest { op, path_vars, .. } => {
+            (op, RouteKind::Rest, path_vars, false, false, None)
         }
-        RouteMatch::Rest { op, path_vars, .. } => (op, RouteKind::Rest, path_vars, false, false, None),
     };
     let Some(entry) = inner.registry.entry(op).cloned() else {
-        return errs.error(&ApiError::internal("the router named an operation the registry does not hold"));
+        return errs.error(&ApiError::internal(
+            "the router named an operation the registry does not hold",
+        ));
     };
     let info = entry.info();
-    let errs = ErrCtx { inner, neg: Some(neg.clone()), operation: Some(info) };
+    let errs = ErrCtx {
+        inner,
+        neg: Some(neg.clone()),
+        operation: Some(info),
+    };
 
     let session = match inner.auth.authenticate(req).await {
         Ok(s) => s,
@@ -275,7 +378,11 @@ async fn handle(req: &HttpRequest, mut payload: web::Payload, inner: &Inner) -> 
     }
 
     // GET and DELETE bodies are ignored (decisions.md 6).
-    let bind_method = if method == "HEAD" { "GET".to_string() } else { method.clone() };
+    let bind_method = if method == "HEAD" {
+        "GET".to_string()
+    } else {
+        method.clone()
+    };
     let body = if matches!(bind_method.as_str(), "GET" | "DELETE" | "OPTIONS") {
         Bytes::new()
     } else {
@@ -304,18 +411,25 @@ async fn handle(req: &HttpRequest, mut payload: web::Payload, inner: &Inner) -> 
     let ctx = RequestContext::new(req.clone(), info, session);
 
     let outcome = if batch {
-        let started = std::panic::catch_unwind(AssertUnwindSafe(|| entry.clone().call_batch(&input, ctx.clone())));
+        let started = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            entry.clone().call_batch(&input, ctx.clone())
+        }));
         match started {
             Ok(fut) => AssertUnwindSafe(fut).catch_unwind().await,
             Err(p) => Err(p),
         }
     } else {
-        let started = std::panic::catch_unwind(AssertUnwindSafe(|| entry.clone().call(&input, ctx.clone())));
+        let started =
+            std::panic::catch_unwind(AssertUnwindSafe(|| entry.clone().call(&input, ctx.clone())));
         let single = match started {
             Ok(fut) => AssertUnwindSafe(fut).catch_unwind().await,
             Err(p) => Err(p),
         };
-        single.map(|result| BatchOutcome { completed: 0, failed_in_handler: false, result })
+        single.map(|result| BatchOutcome {
+            completed: 0,
+            failed_in_handler: false,
+            result,
+        })
     };
     let extras = ctx.take_extras();
     let https = is_https(req);
@@ -325,21 +439,39 @@ async fn handle(req: &HttpRequest, mut payload: web::Payload, inner: &Inner) -> 
             let message = panic_message(&panic);
             tracing::error!(operation = info.name, panic = %message, "service panicked");
             let err = ApiError::new(500, "InternalServerError", "An internal error occurred");
-            errs.respond(&err, &ErrorDetail { stack_trace: Some(message), meta: None })
+            errs.respond(
+                &err,
+                &ErrorDetail {
+                    stack_trace: Some(message),
+                    meta: None,
+                },
+            )
         }
-        Ok(BatchOutcome { completed, failed_in_handler, result }) => {
+        Ok(BatchOutcome {
+            completed,
+            failed_in_handler,
+            result,
+        }) => {
             let mut res = match result {
                 Ok(reply) => write_reply(reply, &neg, info, inner, oneway, &extras, &errs),
                 Err(e) => {
-                    let meta = (batch && failed_in_handler)
-                        .then(|| HashMap::from([("AutoBatchIndex".to_string(), completed.to_string())]));
-                    errs.respond(&e, &ErrorDetail { stack_trace: None, meta })
+                    let meta = (batch && failed_in_handler).then(|| {
+                        HashMap::from([("AutoBatchIndex".to_string(), completed.to_string())])
+                    });
+                    errs.respond(
+                        &e,
+                        &ErrorDetail {
+                            stack_trace: None,
+                            meta,
+                        },
+                    )
                 }
             };
-            if batch {
-                if let Ok(v) = HeaderValue::try_from(completed.to_string()) {
-                    res.headers_mut().insert(actix_web::http::header::HeaderName::from_static("x-autobatch-completed"), v);
-                }
+            if batch && let Ok(v) = HeaderValue::try_from(completed.to_string()) {
+                res.headers_mut().insert(
+                    actix_web::http::header::HeaderName::from_static("x-autobatch-completed"),
+                    v,
+                );
             }
             res
         }
@@ -350,9 +482,16 @@ async fn handle(req: &HttpRequest, mut payload: web::Payload, inner: &Inner) -> 
 }
 
 /// Authentication and role checks of an operation (decisions.md 16, 23).
-fn authorize(info: &'static TypeInfo, session: Option<&Session>, inner: &Inner) -> Result<(), ApiError> {
-    let Some(meta) = info.operation.as_ref() else { return Ok(()) };
-    let needs_user = meta.requires_auth || !meta.required_roles.is_empty() || !meta.any_roles.is_empty();
+fn authorize(
+    info: &'static TypeInfo,
+    session: Option<&Session>,
+    inner: &Inner,
+) -> Result<(), ApiError> {
+    let Some(meta) = info.operation.as_ref() else {
+        return Ok(());
+    };
+    let needs_user =
+        meta.requires_auth || !meta.required_roles.is_empty() || !meta.any_roles.is_empty();
     if !needs_user {
         return Ok(());
     }
@@ -393,17 +532,31 @@ fn write_reply(
     let (value, declared) = match reply {
         Reply::Body { value, declared } if !oneway => (value, declared),
         _ => {
-            let mut b = HttpResponseBuilder::new(override_status.unwrap_or(StatusCode::NO_CONTENT));
-            b.insert_header((CONTENT_LENGTH, "0"));
-            return b.finish();
+            // An empty body: actix writes `Content-Length: 0`, except on a 204 where RFC 9110
+            // forbids the header.
+            return HttpResponseBuilder::new(override_status.unwrap_or(StatusCode::NO_CONTENT))
+                .finish();
         }
     };
-    let ctx = WriteContext { types: &inner.types, root: Some(&declared), operation: info.name, pretty: neg.pretty };
+    let ctx = WriteContext {
+        types: &inner.types,
+        root: Some(&declared),
+        operation: info.name,
+        pretty: neg.pretty,
+    };
     let mut out = Vec::new();
     if let Err(e) = neg.format.write(&*value, &ctx, &mut out) {
-        let err = ApiError::internal(format!("writing {} as {}: {e}", info.name, neg.format.name()));
+        let err = ApiError::internal(format!(
+            "writing {} as {}: {e}",
+            info.name,
+            neg.format.name()
+        ));
         // The same format is unlikely to write the error either: answer it in JSON.
-        let json = ErrCtx { inner, neg: fallback_negotiation(inner), operation: errs.operation };
+        let json = ErrCtx {
+            inner,
+            neg: fallback_negotiation(inner),
+            operation: errs.operation,
+        };
         return json.error(&err);
     }
     if let Some(cb) = &neg.jsonp {
@@ -454,14 +607,25 @@ fn apply_extras(res: &mut HttpResponse, extras: &ResponseExtras, https: bool) {
 }
 
 fn serve_metadata(req: &HttpRequest, inner: &Inner) -> Option<HttpResponse> {
-    let path = percent_decode_str(req.path()).decode_utf8_lossy().into_owned();
+    let path = percent_decode_str(req.path())
+        .decode_utf8_lossy()
+        .into_owned();
     let conn = req.connection_info();
     let origin = format!("{}://{}", conn.scheme(), conn.host());
     let host = header(req, "Host").unwrap_or(conn.host()).to_string();
-    let mreq = MetadataRequest { path: &path, query: req.query_string(), origin: &origin, host: &host };
+    let mreq = MetadataRequest {
+        path: &path,
+        query: req.query_string(),
+        origin: &origin,
+        host: &host,
+    };
     let r = metadata::handle(&mreq, &inner.registry, &inner.config.site)?;
     let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::OK);
-    Some(HttpResponseBuilder::new(status).insert_header((CONTENT_TYPE, r.content_type)).body(r.body))
+    Some(
+        HttpResponseBuilder::new(status)
+            .insert_header((CONTENT_TYPE, r.content_type))
+            .body(r.body),
+    )
 }
 
 #[cfg(test)]
@@ -485,7 +649,9 @@ mod tests {
     #[test]
     fn metadata_paths() {
         let p = |s: &str| is_metadata_path(&router::split_path(s));
-        assert!(p("/metadata") && p("/metadata/app") && p("/types") && p("/types/dart") && p("/api"));
+        assert!(
+            p("/metadata") && p("/metadata/app") && p("/types") && p("/types/dart") && p("/api")
+        );
         assert!(p("/jsv/metadata") && p("/JSON/metadata"));
         assert!(!p("/api/Echo") && !p("/echo/1") && !p("/a/b/metadata") && !p("/"));
     }

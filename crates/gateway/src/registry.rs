@@ -20,7 +20,11 @@ use crate::meta::{Operation, Primitive, ReturnType, TypeInfo, TypeMap, TypeRef};
 /// Result<Response, ApiError>>`.
 pub trait Handler<Op: Operation>: Send + Sync + 'static {
     /// Serves one request.
-    fn call(&self, req: Op, ctx: RequestContext) -> LocalBoxFuture<'static, Result<Op::Response, ApiError>>;
+    fn call(
+        &self,
+        req: Op,
+        ctx: RequestContext,
+    ) -> LocalBoxFuture<'static, Result<Op::Response, ApiError>>;
 }
 
 impl<Op, F, Fut> Handler<Op> for F
@@ -29,7 +33,11 @@ where
     F: Fn(Op, RequestContext) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<Op::Response, ApiError>> + 'static,
 {
-    fn call(&self, req: Op, ctx: RequestContext) -> LocalBoxFuture<'static, Result<Op::Response, ApiError>> {
+    fn call(
+        &self,
+        req: Op,
+        ctx: RequestContext,
+    ) -> LocalBoxFuture<'static, Result<Op::Response, ApiError>> {
         Box::pin((self)(req, ctx))
     }
 }
@@ -65,11 +73,19 @@ pub(crate) trait ErasedOperation: Send + Sync {
     /// Binds one request DTO from `input` and runs the handler.
     ///
     /// Binding happens before this returns, so the future borrows nothing from the request.
-    fn call(self: Arc<Self>, input: &BindInput<'_>, ctx: RequestContext) -> LocalBoxFuture<'static, Result<Reply, ApiError>>;
+    fn call(
+        self: Arc<Self>,
+        input: &BindInput<'_>,
+        ctx: RequestContext,
+    ) -> LocalBoxFuture<'static, Result<Reply, ApiError>>;
 
     /// Binds an array of request DTOs and runs the handler once per item, in order, stopping at
     /// the first failure.
-    fn call_batch(self: Arc<Self>, input: &BindInput<'_>, ctx: RequestContext) -> LocalBoxFuture<'static, BatchOutcome>;
+    fn call_batch(
+        self: Arc<Self>,
+        input: &BindInput<'_>,
+        ctx: RequestContext,
+    ) -> LocalBoxFuture<'static, BatchOutcome>;
 }
 
 struct Typed<Op, H> {
@@ -93,7 +109,11 @@ impl<Op: Operation, H: Handler<Op>> ErasedOperation for Typed<Op, H> {
         Op::type_info()
     }
 
-    fn call(self: Arc<Self>, input: &BindInput<'_>, ctx: RequestContext) -> LocalBoxFuture<'static, Result<Reply, ApiError>> {
+    fn call(
+        self: Arc<Self>,
+        input: &BindInput<'_>,
+        ctx: RequestContext,
+    ) -> LocalBoxFuture<'static, Result<Reply, ApiError>> {
         let req = match crate::bind::bind::<Op>(input) {
             Ok(r) => r,
             Err(e) => return Box::pin(std::future::ready(Err(e))),
@@ -102,13 +122,20 @@ impl<Op: Operation, H: Handler<Op>> ErasedOperation for Typed<Op, H> {
         Box::pin(async move {
             let value = fut.await?;
             Ok(match declared_response::<Op>() {
-                Some(declared) => Reply::Body { value: Box::new(value), declared },
+                Some(declared) => Reply::Body {
+                    value: Box::new(value),
+                    declared,
+                },
                 None => Reply::Void,
             })
         })
     }
 
-    fn call_batch(self: Arc<Self>, input: &BindInput<'_>, ctx: RequestContext) -> LocalBoxFuture<'static, BatchOutcome> {
+    fn call_batch(
+        self: Arc<Self>,
+        input: &BindInput<'_>,
+        ctx: RequestContext,
+    ) -> LocalBoxFuture<'static, BatchOutcome> {
         let items = match crate::bind::bind_batch::<Op>(input) {
             Ok(items) => items,
             Err(e) => {
@@ -125,16 +152,27 @@ impl<Op: Operation, H: Handler<Op>> ErasedOperation for Typed<Op, H> {
                 match self.handler.call(item, ctx.clone()).await {
                     Ok(v) => out.push(v),
                     Err(e) => {
-                        return BatchOutcome { completed: out.len(), failed_in_handler: true, result: Err(e) };
+                        return BatchOutcome {
+                            completed: out.len(),
+                            failed_in_handler: true,
+                            result: Err(e),
+                        };
                     }
                 }
             }
             let completed = out.len();
             let result = Ok(match declared_response::<Op>() {
-                Some(declared) => Reply::Body { value: Box::new(out), declared: TypeRef::List(Box::new(declared)) },
+                Some(declared) => Reply::Body {
+                    value: Box::new(out),
+                    declared: TypeRef::List(Box::new(declared)),
+                },
                 None => Reply::Void,
             });
-            BatchOutcome { completed, failed_in_handler: false, result }
+            BatchOutcome {
+                completed,
+                failed_in_handler: false,
+                result,
+            }
         })
     }
 }
@@ -150,7 +188,9 @@ pub struct Registry {
 
 impl std::fmt::Debug for Registry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.ops.iter().map(|o| o.info().name)).finish()
+        f.debug_list()
+            .entries(self.ops.iter().map(|o| o.info().name))
+            .finish()
     }
 }
 
@@ -165,8 +205,13 @@ impl Registry {
         let info = Op::type_info();
         self.types.add(info);
         let index = self.ops.len();
-        self.ops.push(Arc::new(Typed::<Op, H> { handler, _op: PhantomData }));
-        self.by_name.entry(info.name.to_ascii_lowercase()).or_insert(index);
+        self.ops.push(Arc::new(Typed::<Op, H> {
+            handler,
+            _op: PhantomData,
+        }));
+        self.by_name
+            .entry(info.name.to_ascii_lowercase())
+            .or_insert(index);
         self
     }
 
@@ -177,7 +222,9 @@ impl Registry {
 
     /// The request DTO of the operation named `name`, ignoring ASCII case.
     pub fn operation(&self, name: &str) -> Option<&'static TypeInfo> {
-        self.find(name).and_then(|i| self.ops.get(i)).map(|o| o.info())
+        self.find(name)
+            .and_then(|i| self.ops.get(i))
+            .map(|o| o.info())
     }
 
     /// Every DTO reachable from the operations.

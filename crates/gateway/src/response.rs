@@ -15,7 +15,11 @@ use crate::meta::{DtoType, ReturnType, TypeInfo, TypeMap, TypeRef};
 use crate::negotiate::Negotiated;
 
 /// ServiceStack's `ResponseStatus`: what went wrong, in every error body.
-#[dto(namespace = "ServiceStack", xml_namespace = "http://schemas.servicestack.net/types", member_order = "declared")]
+#[dto(
+    namespace = "ServiceStack",
+    xml_namespace = "http://schemas.servicestack.net/types",
+    member_order = "declared"
+)]
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ResponseStatus {
     /// The error code: an exception type name or a rule code.
@@ -31,7 +35,11 @@ pub struct ResponseStatus {
 }
 
 /// ServiceStack's `ResponseError`: one field-level error.
-#[dto(namespace = "ServiceStack", xml_namespace = "http://schemas.servicestack.net/types", member_order = "declared")]
+#[dto(
+    namespace = "ServiceStack",
+    xml_namespace = "http://schemas.servicestack.net/types",
+    member_order = "declared"
+)]
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ResponseError {
     /// A rule or exception code.
@@ -46,7 +54,11 @@ pub struct ResponseError {
 
 /// ServiceStack's `ErrorResponse`: the error body of an operation without a response DTO of its
 /// own.
-#[dto(namespace = "ServiceStack", xml_namespace = "http://schemas.servicestack.net/types", member_order = "declared")]
+#[dto(
+    namespace = "ServiceStack",
+    xml_namespace = "http://schemas.servicestack.net/types",
+    member_order = "declared"
+)]
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ErrorResponse {
     /// What went wrong.
@@ -104,10 +116,16 @@ const MAX_REASONS: usize = 256;
 fn intern_reason(reason: &str) -> Option<&'static str> {
     static SEEN: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
     // A reason phrase is header-like text: visible ASCII and spaces only.
-    if reason.is_empty() || reason.len() > 64 || !reason.bytes().all(|b| b == b' ' || b.is_ascii_graphic()) {
+    if reason.is_empty()
+        || reason.len() > 64
+        || !reason.bytes().all(|b| b == b' ' || b.is_ascii_graphic())
+    {
         return None;
     }
-    let mut seen = SEEN.get_or_init(|| Mutex::new(HashSet::new())).lock().ok()?;
+    let mut seen = SEEN
+        .get_or_init(|| Mutex::new(HashSet::new()))
+        .lock()
+        .ok()?;
     if let Some(s) = seen.get(reason) {
         return Some(s);
     }
@@ -129,28 +147,42 @@ pub(crate) fn set_reason(res: &mut HttpResponse, reason: &str) {
 /// The XML root of an error: `{Op}Response` when the operation's declared response DTO carries
 /// a `ResponseStatus` member, else ServiceStack's `ErrorResponse`.
 fn error_root(operation: Option<&'static TypeInfo>) -> TypeRef {
-    let own = operation.and_then(|op| op.operation.as_ref()).and_then(|meta| match (meta.returns)() {
-        ReturnType::Type(t @ TypeRef::Dto(_)) => {
-            let info = t.dto()?;
-            info.property("ResponseStatus").is_some().then_some(t)
-        }
-        _ => None,
-    });
+    let own = operation
+        .and_then(|op| op.operation.as_ref())
+        .and_then(|meta| match (meta.returns)() {
+            ReturnType::Type(t @ TypeRef::Dto(_)) => {
+                let info = t.dto()?;
+                info.property("ResponseStatus").is_some().then_some(t)
+            }
+            _ => None,
+        });
     own.unwrap_or_else(ErrorResponse::type_ref)
 }
 
 /// Writes the error body in the negotiated format, falling back to JSON when that format cannot
 /// write it. Returns the body and its content type.
-fn error_body(err: &ApiError, neg: &Negotiated, env: &ErrorEnv<'_>, detail: &ErrorDetail) -> (Vec<u8>, String) {
+fn error_body(
+    err: &ApiError,
+    neg: &Negotiated,
+    env: &ErrorEnv<'_>,
+    detail: &ErrorDetail,
+) -> (Vec<u8>, String) {
     let mut status = ResponseStatus::from_error(err);
     if env.debug {
         status.stack_trace = detail.stack_trace.clone();
     }
     status.meta = detail.meta.clone();
-    let body = ErrorResponse { response_status: Some(status) };
+    let body = ErrorResponse {
+        response_status: Some(status),
+    };
     let root = error_root(env.operation);
     let op_name = env.operation.map(|o| o.name).unwrap_or("ErrorResponse");
-    let ctx = WriteContext { types: env.types, root: Some(&root), operation: op_name, pretty: neg.pretty };
+    let ctx = WriteContext {
+        types: env.types,
+        root: Some(&root),
+        operation: op_name,
+        pretty: neg.pretty,
+    };
     let mut out = Vec::new();
     match neg.format.write(&body, &ctx, &mut out) {
         Ok(()) => {
@@ -180,13 +212,21 @@ pub(crate) fn status_of(err: &ApiError) -> StatusCode {
 
 /// Turns an [`ApiError`] into a response: status, reason phrase (the error code), the error's
 /// headers and a `ResponseStatus` body in the negotiated format.
-pub(crate) fn error_response(err: &ApiError, neg: &Negotiated, env: &ErrorEnv<'_>, detail: &ErrorDetail) -> HttpResponse {
+pub(crate) fn error_response(
+    err: &ApiError,
+    neg: &Negotiated,
+    env: &ErrorEnv<'_>,
+    detail: &ErrorDetail,
+) -> HttpResponse {
     let status = status_of(err);
     let (body, content_type) = error_body(err, neg, env, detail);
     let mut builder = HttpResponseBuilder::new(status);
     builder.insert_header((CONTENT_TYPE, content_type));
     if neg.format.name() == "csv" {
-        builder.insert_header(("Content-Disposition", csv_disposition(env.operation.map(|o| o.name).unwrap_or("ErrorResponse"))));
+        builder.insert_header((
+            "Content-Disposition",
+            csv_disposition(env.operation.map(|o| o.name).unwrap_or("ErrorResponse")),
+        ));
     }
     append_headers(&mut builder, err.headers());
     let mut res = builder.body(body);
@@ -202,7 +242,10 @@ pub(crate) fn csv_disposition(op: &str) -> String {
 /// Appends `(name, value)` headers, skipping any that are not valid HTTP.
 pub(crate) fn append_headers(builder: &mut HttpResponseBuilder, headers: &[(String, String)]) {
     for (name, value) in headers {
-        match (HeaderName::try_from(name.as_str()), HeaderValue::try_from(value.as_str())) {
+        match (
+            HeaderName::try_from(name.as_str()),
+            HeaderValue::try_from(value.as_str()),
+        ) {
             (Ok(n), Ok(v)) => {
                 builder.append_header((n, v));
             }
@@ -224,13 +267,20 @@ mod tests {
             field_name: "AccountId".into(),
             message: "required".into(),
         }]);
-        let body = ErrorResponse { response_status: Some(ResponseStatus::from_error(&e)) };
+        let body = ErrorResponse {
+            response_status: Some(ResponseStatus::from_error(&e)),
+        };
         assert_eq!(
             serde_json::to_string(&body).unwrap(),
             r#"{"responseStatus":{"errorCode":"NotEmpty","message":"required","errors":[{"errorCode":"NotEmpty","fieldName":"AccountId","message":"required"}]}}"#
         );
-        let plain = ErrorResponse { response_status: Some(ResponseStatus::from_error(&ApiError::not_found("x"))) };
-        assert_eq!(serde_json::to_string(&plain).unwrap(), r#"{"responseStatus":{"errorCode":"NotFound","message":"x","errors":[]}}"#);
+        let plain = ErrorResponse {
+            response_status: Some(ResponseStatus::from_error(&ApiError::not_found("x"))),
+        };
+        assert_eq!(
+            serde_json::to_string(&plain).unwrap(),
+            r#"{"responseStatus":{"errorCode":"NotFound","message":"x","errors":[]}}"#
+        );
     }
 
     #[test]
@@ -245,6 +295,9 @@ mod tests {
     #[test]
     fn error_root_defaults_to_error_response() {
         assert_eq!(error_root(None).dto().unwrap().name, "ErrorResponse");
-        assert_eq!(ErrorResponse::type_info().xml_namespace(), "http://schemas.servicestack.net/types");
+        assert_eq!(
+            ErrorResponse::type_info().xml_namespace(),
+            "http://schemas.servicestack.net/types"
+        );
     }
 }

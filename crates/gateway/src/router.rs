@@ -8,9 +8,6 @@ use percent_encoding::percent_decode_str;
 use crate::format::Formats;
 use crate::registry::Registry;
 
-/// The most items a batch request may carry (decisions.md 1).
-pub const MAX_BATCH: usize = 1000;
-
 /// Verbs listed in `Allow` for a route that accepts every verb.
 const ALL_VERBS: &[&str] = &["GET", "POST", "PUT", "DELETE", "PATCH"];
 
@@ -80,8 +77,15 @@ impl CompiledRoute {
     /// Higher is better: no wildcard, more literals, a route declared for exactly this verb,
     /// fewer variables.
     fn score(&self, method: &str) -> (bool, usize, bool, std::cmp::Reverse<usize>) {
-        let exact = self.verbs_raw.is_some_and(|v| v.trim().eq_ignore_ascii_case(method));
-        (!self.wildcard, self.literals, exact, std::cmp::Reverse(self.vars))
+        let exact = self
+            .verbs_raw
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case(method));
+        (
+            !self.wildcard,
+            self.literals,
+            exact,
+            std::cmp::Reverse(self.vars),
+        )
     }
 }
 
@@ -90,8 +94,17 @@ fn compile_segment(s: &str) -> Seg {
         let wildcard = inner.starts_with('*') || inner.ends_with('*');
         let name = inner.trim_matches('*');
         // `{id:int}` and `{id?}` carry inert markers.
-        let name = name.split(':').next().unwrap_or(name).trim_end_matches('?').to_string();
-        if wildcard { Seg::Wildcard(name) } else { Seg::Var(name) }
+        let name = name
+            .split(':')
+            .next()
+            .unwrap_or(name)
+            .trim_end_matches('?')
+            .to_string();
+        if wildcard {
+            Seg::Wildcard(name)
+        } else {
+            Seg::Var(name)
+        }
     } else {
         Seg::Literal(s.to_ascii_lowercase())
     }
@@ -100,7 +113,10 @@ fn compile_segment(s: &str) -> Seg {
 /// Splits a raw path into percent-decoded segments, dropping empty ones (so a trailing or
 /// doubled slash is ignored).
 pub(crate) fn split_path(raw: &str) -> Vec<String> {
-    raw.split('/').filter(|s| !s.is_empty()).map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned()).collect()
+    raw.split('/')
+        .filter(|s| !s.is_empty())
+        .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
+        .collect()
 }
 
 /// What the router found.
@@ -161,10 +177,11 @@ pub(crate) enum RouteMatch {
 
 /// Splits a `.ext` suffix that names a format off `name`.
 fn split_suffix(name: &str, formats: &Formats) -> (String, Option<String>) {
-    if let Some((base, ext)) = name.rsplit_once('.') {
-        if !base.is_empty() && formats.get(ext).is_some() {
-            return (base.to_string(), Some(ext.to_ascii_lowercase()));
-        }
+    if let Some((base, ext)) = name.rsplit_once('.')
+        && !base.is_empty()
+        && formats.get(ext).is_some()
+    {
+        return (base.to_string(), Some(ext.to_ascii_lowercase()));
     }
     (name.to_string(), None)
 }
@@ -180,19 +197,39 @@ impl Router {
     pub(crate) fn new(registry: &Registry) -> Self {
         let mut routes = Vec::new();
         for (op, entry) in registry.entries() {
-            let Some(meta) = entry.info().operation.as_ref() else { continue };
+            let Some(meta) = entry.info().operation.as_ref() else {
+                continue;
+            };
             for r in meta.routes {
-                let segments: Vec<Seg> = r.path.split('/').filter(|s| !s.is_empty()).map(compile_segment).collect();
+                let segments: Vec<Seg> = r
+                    .path
+                    .split('/')
+                    .filter(|s| !s.is_empty())
+                    .map(compile_segment)
+                    .collect();
                 let verbs = r.verbs.and_then(|v| {
-                    let list: Vec<String> =
-                        v.split([',', ' ']).map(|x| x.trim().to_ascii_uppercase()).filter(|x| !x.is_empty()).collect();
+                    let list: Vec<String> = v
+                        .split([',', ' '])
+                        .map(|x| x.trim().to_ascii_uppercase())
+                        .filter(|x| !x.is_empty())
+                        .collect();
                     // `*` means every verb, as upstream.
-                    if list.is_empty() || list.iter().any(|x| x == "*") { None } else { Some(list) }
+                    if list.is_empty() || list.iter().any(|x| x == "*") {
+                        None
+                    } else {
+                        Some(list)
+                    }
                 });
                 routes.push(CompiledRoute {
                     op,
-                    literals: segments.iter().filter(|s| matches!(s, Seg::Literal(_))).count(),
-                    vars: segments.iter().filter(|s| !matches!(s, Seg::Literal(_))).count(),
+                    literals: segments
+                        .iter()
+                        .filter(|s| matches!(s, Seg::Literal(_)))
+                        .count(),
+                    vars: segments
+                        .iter()
+                        .filter(|s| !matches!(s, Seg::Literal(_)))
+                        .count(),
                     wildcard: segments.iter().any(|s| matches!(s, Seg::Wildcard(_))),
                     segments,
                     verbs,
@@ -204,7 +241,14 @@ impl Router {
     }
 
     /// Resolves a generic operation name (`Op`, `op.xml`, `Op[]`, `Op%5B%5D.json`).
-    fn generic(&self, raw_name: &str, route_format: Option<&str>, oneway: bool, registry: &Registry, formats: &Formats) -> RouteMatch {
+    fn generic(
+        &self,
+        raw_name: &str,
+        route_format: Option<&str>,
+        oneway: bool,
+        registry: &Registry,
+        formats: &Formats,
+    ) -> RouteMatch {
         let (mut name, mut suffix) = split_suffix(raw_name, formats);
         let mut batch = false;
         if let Some(n) = name.strip_suffix("[]") {
@@ -217,29 +261,46 @@ impl Router {
             }
         }
         match registry.find(&name) {
-            Some(op) => RouteMatch::Generic { op, route_format: route_format.map(str::to_string), suffix, batch, oneway },
-            None => RouteMatch::UnknownOperation { name, route_format: route_format.map(str::to_string), suffix },
+            Some(op) => RouteMatch::Generic {
+                op,
+                route_format: route_format.map(str::to_string),
+                suffix,
+                batch,
+                oneway,
+            },
+            None => RouteMatch::UnknownOperation {
+                name,
+                route_format: route_format.map(str::to_string),
+                suffix,
+            },
         }
     }
 
     /// Routes a request. `method` is the effective method (after `X-HTTP-Method-Override`),
     /// upper case; `HEAD` routes as `GET`.
-    pub(crate) fn route(&self, method: &str, raw_path: &str, registry: &Registry, formats: &Formats) -> RouteMatch {
+    pub(crate) fn route(
+        &self,
+        method: &str,
+        raw_path: &str,
+        registry: &Registry,
+        formats: &Formats,
+    ) -> RouteMatch {
         let parts = split_path(raw_path);
-        if let [first, name] = parts.as_slice() {
-            if first.eq_ignore_ascii_case("api") {
-                return self.generic(name, None, false, registry, formats);
-            }
+        if let [first, name] = parts.as_slice()
+            && first.eq_ignore_ascii_case("api")
+        {
+            return options_for_generic(method, self.generic(name, None, false, registry, formats));
         }
         if let Some(m) = self.rest(method, &parts, formats) {
             return m;
         }
         if let [fmt, kind, name] = parts.as_slice() {
             let kind = kind.to_ascii_lowercase();
-            if let Some(f) = formats.get(fmt) {
-                if matches!(kind.as_str(), "reply" | "oneway" | "syncreply") {
-                    return self.generic(name, Some(f.name()), kind == "oneway", registry, formats);
-                }
+            if let Some(f) = formats.get(fmt)
+                && matches!(kind.as_str(), "reply" | "oneway" | "syncreply")
+            {
+                let m = self.generic(name, Some(f.name()), kind == "oneway", registry, formats);
+                return options_for_generic(method, m);
             }
         }
         let suffix = parts.last().and_then(|l| split_suffix(l, formats).1);
@@ -278,7 +339,10 @@ impl Router {
     }
 
     fn candidates(&self, parts: &[String]) -> Vec<(&CompiledRoute, Vec<(String, String)>)> {
-        self.routes.iter().filter_map(|r| r.matches(parts).map(|v| (r, v))).collect()
+        self.routes
+            .iter()
+            .filter_map(|r| r.matches(parts).map(|v| (r, v)))
+            .collect()
     }
 
     fn pick(
@@ -289,7 +353,10 @@ impl Router {
     ) -> Option<RouteMatch> {
         let routing_method = if method == "HEAD" { "GET" } else { method };
         if method == "OPTIONS" {
-            return Some(RouteMatch::Options { allow: allow_header(&candidates), suffix });
+            return Some(RouteMatch::Options {
+                allow: allow_header(&candidates),
+                suffix,
+            });
         }
         let mut best: Option<(&CompiledRoute, Vec<(String, String)>)> = None;
         for (r, vars) in &candidates {
@@ -306,9 +373,32 @@ impl Router {
             }
         }
         Some(match best {
-            Some((r, path_vars)) => RouteMatch::Rest { op: r.op, path_vars, suffix },
-            None => RouteMatch::MethodNotAllowed { allow: allow_header(&candidates), suffix },
+            Some((r, path_vars)) => RouteMatch::Rest {
+                op: r.op,
+                path_vars,
+                suffix,
+            },
+            None => RouteMatch::MethodNotAllowed {
+                allow: allow_header(&candidates),
+                suffix,
+            },
         })
+    }
+}
+
+/// `OPTIONS` on a generic route answers what the route accepts (every verb) instead of running
+/// the service.
+fn options_for_generic(method: &str, m: RouteMatch) -> RouteMatch {
+    match m {
+        RouteMatch::Generic { suffix, .. } if method == "OPTIONS" => {
+            let mut allow: Vec<&str> = ALL_VERBS.to_vec();
+            allow.extend(["HEAD", "OPTIONS"]);
+            RouteMatch::Options {
+                allow: allow.join(", "),
+                suffix,
+            }
+        }
+        other => other,
     }
 }
 
@@ -339,11 +429,21 @@ mod tests {
     use super::*;
 
     fn route(template: &str, verbs: Option<&'static str>) -> CompiledRoute {
-        let segments: Vec<Seg> = template.split('/').filter(|s| !s.is_empty()).map(compile_segment).collect();
+        let segments: Vec<Seg> = template
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(compile_segment)
+            .collect();
         CompiledRoute {
             op: 0,
-            literals: segments.iter().filter(|s| matches!(s, Seg::Literal(_))).count(),
-            vars: segments.iter().filter(|s| !matches!(s, Seg::Literal(_))).count(),
+            literals: segments
+                .iter()
+                .filter(|s| matches!(s, Seg::Literal(_)))
+                .count(),
+            vars: segments
+                .iter()
+                .filter(|s| !matches!(s, Seg::Literal(_)))
+                .count(),
             wildcard: segments.iter().any(|s| matches!(s, Seg::Wildcard(_))),
             segments,
             verbs: verbs.map(|v| v.split(',').map(|x| x.trim().to_string()).collect()),
@@ -354,20 +454,35 @@ mod tests {
     #[test]
     fn segments_and_wildcards() {
         let r = route("/files/{path*}", None);
-        assert_eq!(r.matches(&split_path("/FILES/a/b%2Fc")), Some(vec![("path".into(), "a/b/c".into())]));
-        assert_eq!(r.matches(&split_path("/files")), Some(vec![("path".into(), String::new())]));
+        assert_eq!(
+            r.matches(&split_path("/FILES/a/b%2Fc")),
+            Some(vec![("path".into(), "a/b/c".into())])
+        );
+        assert_eq!(
+            r.matches(&split_path("/files")),
+            Some(vec![("path".into(), String::new())])
+        );
         let r = route("/a/{x}/b", Some("GET"));
-        assert_eq!(r.matches(&split_path("/A/1/B/")), Some(vec![("x".into(), "1".into())]));
+        assert_eq!(
+            r.matches(&split_path("/A/1/B/")),
+            Some(vec![("x".into(), "1".into())])
+        );
         assert_eq!(r.matches(&split_path("/a/1")), None);
         let r = route("/tail/{rest*}/end", None);
-        assert_eq!(r.matches(&split_path("/tail/x/y/end")), Some(vec![("rest".into(), "x/y".into())]));
+        assert_eq!(
+            r.matches(&split_path("/tail/x/y/end")),
+            Some(vec![("rest".into(), "x/y".into())])
+        );
     }
 
     #[test]
     fn allow_lists_verbs() {
         let a = route("/x", Some("GET,POST"));
         let b = route("/x", Some("PUT"));
-        assert_eq!(allow_header(&[(&a, vec![]), (&b, vec![])]), "GET, POST, PUT, HEAD, OPTIONS");
+        assert_eq!(
+            allow_header(&[(&a, vec![]), (&b, vec![])]),
+            "GET, POST, PUT, HEAD, OPTIONS"
+        );
     }
 
     #[test]

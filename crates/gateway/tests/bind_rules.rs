@@ -1,11 +1,12 @@
 //! Request binding through the public `bind` API: which body is read, how sources merge, how
 //! keys and values are matched and parsed, and what a bad request answers.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::result_large_err)]
 
 use gateway::bind::{BindInput, Limits, RouteKind, bind, bind_batch};
-use gateway::format::Formats;
+use gateway::format::{Formats, ReadContext, WriteContext};
 use gateway::meta::{Dto, Operation, TypeMap};
 use gateway::{ApiError, dto};
+use jsv::Value;
 
 /// A nested filter
 #[dto(namespace = "Test.Dtos")]
@@ -60,6 +61,19 @@ pub struct NewThing {
     /// A date, as the client wrote it
     pub when: Option<String>,
 }
+
+/// A recursive request, to reach every nesting limit.
+#[dto(namespace = "Test.Dtos", operation)]
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Nest {
+    /// The child node
+    pub child: Option<Box<Nest>>,
+    /// Anything at all
+    pub meta: Option<serde_json::Value>,
+}
+
+/// A check of what a request bound.
+type Check = fn(&NewThing) -> bool;
 
 fn thing() -> NewThing {
     NewThing::default()
@@ -182,7 +196,7 @@ impl Req {
     }
 
     fn bind<T: Operation>(&self) -> Result<T, ApiError> {
-        self.with(|i| bind::<T>(i), T::type_info())
+        self.with(bind::<T>, T::type_info())
     }
 
     fn ok(&self) -> NewThing {
@@ -200,7 +214,7 @@ impl Req {
     }
 
     fn batch(&self) -> Result<Vec<NewThing>, ApiError> {
-        self.with(|i| bind_batch::<NewThing>(i), NewThing::type_info())
+        self.with(bind_batch::<NewThing>, NewThing::type_info())
     }
 }
 
@@ -230,7 +244,13 @@ fn json_keys_match_in_any_case_and_trimmed() {
         r#"{"accountId":"A","customerId":"C","callSid":"CA1","count":2,"foo":1,"bar":{"x":[1,2,{"y":null}]}}"#,
         r#"{"accountId":"A","customerId":"C","callSid":"CA1","count":2,"sessionId":null,"total":null,"ids":null,"filter":null,"notes":null}"#,
     ] {
-        for req in [api(body), rest(Some("application/json"), body)] {
+        // An unknown query key forces the merged path: both must agree.
+        for req in [
+            api(body),
+            rest(Some("application/json"), body),
+            api(body).query("zzz=1"),
+            rest(Some("application/json"), body).query("zzz=1"),
+        ] {
             let t = req.ok();
             assert_eq!(
                 t,
@@ -275,6 +295,30 @@ fn json_values_of_every_member_type() {
             .as_deref(),
         Some("123")
     );
+}
+
+#[test]
+fn json_strings_for_lists_and_objects_are_read_as_jsv_on_both_paths() {
+    let body = r#"{"ids":"1,2,3","tags":"[a,\"b,c\"]","filter":"{name:x,age:2}"}"#;
+    for req in [api(body), api(body).query("zzz=1")] {
+        let t = req.ok();
+        assert_eq!(t.ids, vec![1, 2, 3]);
+        assert_eq!(t.tags, vec!["a".to_string(), "b,c".to_string()]);
+        assert_eq!(
+            t.filter,
+            Some(Filter {
+                name: Some("x".into()),
+                age: 2,
+                inner: None
+            })
+        );
+    }
+    for req in [
+        api(r#"{"ids":"1,x"}"#),
+        api(r#"{"ids":"1,x"}"#).query("zzz=1"),
+    ] {
+        assert_type_error(&req.err(), "Ids", "'1,x' is an Invalid value for 'ids'");
+    }
 }
 
 #[test]
@@ -497,7 +541,7 @@ fn generic_precedence_is_body_first_and_query_fills_gaps() {
 
 #[test]
 fn query_values_are_jsv_for_non_strings() {
-    let cases: &[(&str, fn(&NewThing) -> bool)] = &[
+    let cases: &[(&str, Check)] = &[
         ("ids=1,2,3", |t| t.ids == [1, 2, 3]),
         ("ids=[1,2,3]", |t| t.ids == [1, 2, 3]),
         ("ids=%5B1,2,3%5D", |t| t.ids == [1, 2, 3]),
@@ -585,7 +629,7 @@ fn query_strings_take_string_members_verbatim() {
 #[test]
 fn every_client_query_encoding_of_clients_md() {
     // clients.md §2.4, row by row: (client, query, check).
-    let rows: &[(&str, &str, fn(&NewThing) -> bool)] = &[
+    let rows: &[(&str, &str, Check)] = &[
         ("ts list", "ids=1%2C2%2C3", |t| t.ids == [1, 2, 3]),
         ("py list", "ids=%5B1,2,3%5D", |t| t.ids == [1, 2, 3]),
         ("py empty list", "ids=%5B%5D", |t| t.ids.is_empty()),
@@ -709,6 +753,13 @@ fn type_errors_name_the_field_in_servicestack_words() {
         "Filter",
         "'old' is an Invalid value for 'filter.age'",
     );
+    // Long values are cut in the message.
+    let long = "x".repeat(5000);
+    let e = get(RouteKind::Generic, &format!("count={long}")).err();
+    assert_eq!(
+        e.errors()[0].message,
+        format!("'{}...' is an Invalid value for 'count'", "x".repeat(100))
+    );
     // A value of the wrong shape still names the member.
     let e = api(r#"{"accountId":{"a":1}}"#).err();
     assert_eq!(e.errors()[0].field_name, "AccountId");
@@ -797,7 +848,7 @@ fn depth_bombs_are_400_not_stack_overflows() {
 
 #[test]
 fn collection_limits() {
-    let body = format!("{{\"ids\":[{}]}}", vec!["1"; 11].join(","));
+    let body = format!("{{\"ids\":[{}]}}", ["1"; 11].join(","));
     for req in [
         api(&body),
         api(&body).query("count=1"),
@@ -809,7 +860,7 @@ fn collection_limits() {
         assert_eq!(e.status(), 400);
         assert!(e.message().contains("more than 10 items"), "{e}");
     }
-    let mut ok = api(&format!("{{\"ids\":[{}]}}", vec!["1"; 10].join(",")));
+    let mut ok = api(&format!("{{\"ids\":[{}]}}", ["1"; 10].join(",")));
     ok.limits.max_items = 10;
     assert_eq!(ok.ok().ids.len(), 10);
 }
@@ -917,6 +968,29 @@ fn batches() {
     );
     assert!(items.iter().all(|t| t.customer_id.as_deref() == Some("Q")));
     assert!(api("[]").batch().unwrap().is_empty());
+    // A byte-order mark before a JSON batch.
+    assert_eq!(api("\u{feff}[{}]").batch().unwrap().len(), 1);
+    // XML batches: one item, several.
+    for (body, n) in [
+        (
+            "<ArrayOfNewThing><NewThing><Count>1</Count></NewThing></ArrayOfNewThing>",
+            1,
+        ),
+        (
+            "<ArrayOfNewThing><NewThing><Count>1</Count></NewThing><NewThing><Count>2</Count></NewThing></ArrayOfNewThing>",
+            2,
+        ),
+    ] {
+        let items = api(body)
+            .route_format("xml")
+            .ct(Some("application/xml"))
+            .batch()
+            .unwrap();
+        assert_eq!(
+            items.iter().map(|t| t.count).collect::<Vec<_>>(),
+            (1..=n).collect::<Vec<i64>>()
+        );
+    }
     // JSV batches.
     let items = api("[{accountId:A},{accountId:B}]")
         .route_format("jsv")
@@ -1000,4 +1074,198 @@ fn no_input_panics() {
             let _ = api("").ct(ct).bytes(body.clone()).batch();
         }
     }
+}
+
+// ---- the JSON and JSV formats themselves -------------------------------------------------
+
+#[test]
+fn json_and_jsv_formats_are_registered_by_media_type() {
+    let formats = Formats::standard();
+    for (media, name) in [
+        ("application/json", "json"),
+        ("text/json", "json"),
+        ("application/json; charset=utf-8", "json"),
+        ("application/jsv", "jsv"),
+        ("text/jsv; charset=utf-8", "jsv"),
+    ] {
+        assert_eq!(
+            formats.by_media_type(media).map(|f| f.name()),
+            Some(name),
+            "{media}"
+        );
+    }
+    assert_eq!(
+        formats.get("json").unwrap().content_type(),
+        "application/json; charset=utf-8"
+    );
+    assert_eq!(
+        formats.get("jsv").unwrap().content_type(),
+        "text/jsv; charset=utf-8"
+    );
+}
+
+#[test]
+fn json_and_jsv_formats_write() {
+    let formats = Formats::standard();
+    let types = TypeMap::new();
+    let value = NewThing {
+        account_id: Some("A".into()),
+        count: 2,
+        ids: vec![1, 2],
+        enabled: true,
+        ..thing()
+    };
+    let write = |name: &str, pretty: bool| {
+        let ctx = WriteContext {
+            types: &types,
+            root: None,
+            operation: "NewThing",
+            pretty,
+        };
+        let mut out = Vec::new();
+        formats
+            .get(name)
+            .unwrap()
+            .write(&value, &ctx, &mut out)
+            .unwrap();
+        String::from_utf8(out).unwrap()
+    };
+    let json = write("json", false);
+    assert!(json.starts_with(r#"{"accountId":"A","count":2,"#), "{json}");
+    assert!(
+        !json.contains("null") && !json.contains(' ') && !json.contains("customerId"),
+        "{json}"
+    );
+    let back: NewThing = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, value);
+    let jsv = write("jsv", false);
+    assert!(jsv.starts_with("{accountId:A,count:2,"), "{jsv}");
+    assert!(jsv.contains("ids:[1,2]") && !jsv.contains('\n'), "{jsv}");
+    assert_eq!(jsv::from_str::<NewThing>(&jsv).unwrap(), value);
+    let pretty = write("jsv", true);
+    assert!(pretty.contains('\n') && pretty.contains('\t'), "{pretty}");
+    assert_eq!(jsv::from_str::<NewThing>(&pretty).unwrap(), value);
+}
+
+#[test]
+fn json_and_jsv_formats_read_trees() {
+    let formats = Formats::standard();
+    let types = TypeMap::new();
+    let read = |name: &str, body: &str, max_depth: usize| {
+        let ctx = ReadContext {
+            types: &types,
+            target: NewThing::type_info(),
+            max_depth,
+            max_items: 100,
+        };
+        formats
+            .get(name)
+            .unwrap()
+            .read(body.as_bytes(), &ctx)
+            .unwrap()
+    };
+    let s = |x: &str| Value::String(x.to_string());
+    let want = Value::Map(vec![
+        ("a".into(), s("1")),
+        (
+            "b".into(),
+            Value::List(vec![s("true"), Value::Null, s("1.5"), s("x"), s("-7")]),
+        ),
+        ("c".into(), Value::Map(vec![])),
+    ]);
+    assert_eq!(
+        read("json", r#"{"a":1,"b":[true,null,1.5,"x",-7],"c":{}}"#, 10).unwrap(),
+        want
+    );
+    assert_eq!(
+        read("jsv", "{a:1,b:[true,,1.5,x,-7],c:{}}", 10).unwrap(),
+        want
+    );
+    for name in ["json", "jsv"] {
+        let e = read(
+            name,
+            if name == "json" {
+                "{\"a\":[[[1]]]}"
+            } else {
+                "{a:[[[1]]]}"
+            },
+            3,
+        )
+        .unwrap_err();
+        assert!(e.message.contains("deeper than 3"), "{name}: {e}");
+        assert!(
+            read(
+                name,
+                if name == "json" {
+                    "{\"a\":[[1]]}"
+                } else {
+                    "{a:[[1]]}"
+                },
+                3
+            )
+            .is_ok()
+        );
+    }
+    let e = read("json", "{\"a\":\n  [1,}", 10).unwrap_err();
+    assert_eq!((e.line, e.column > 0), (2, true), "{e}");
+    assert!(e.message.contains("line 2"), "{e}");
+    let e = read("jsv", "{a:\n [1,2}", 10).unwrap_err();
+    assert_eq!(e.line, 2, "{e}");
+    let many = format!("[{}]", ["1"; 101].join(","));
+    assert!(
+        read("json", &many, 10)
+            .unwrap_err()
+            .message
+            .contains("more than 100 items")
+    );
+    assert!(
+        read("jsv", &many, 10)
+            .unwrap_err()
+            .message
+            .contains("more than 100 items")
+    );
+}
+
+#[test]
+fn recursive_types_stop_at_the_depth_limit() {
+    let nested = |n: usize| format!("{}{{}}{}", r#"{"child":"#.repeat(n), "}".repeat(n));
+    for n in [1, 50, 120] {
+        for req in [
+            api(&nested(n)),
+            api(&nested(n)).query("zzz=1"),
+            rest(Some("application/jsv"), &nested(n).replace('"', "")),
+        ] {
+            let mut t = req.bind::<Nest>().unwrap();
+            let mut depth = 0;
+            while let Some(c) = t.child {
+                t = *c;
+                depth += 1;
+            }
+            assert_eq!(depth, n);
+        }
+    }
+    for n in [129, 10_000] {
+        for req in [
+            api(&nested(n)),
+            api(&nested(n)).query("zzz=1"),
+            rest(Some("application/jsv"), &nested(n).replace('"', "")),
+        ] {
+            let e = req.bind::<Nest>().unwrap_err();
+            assert_eq!(
+                (e.status(), e.error_code()),
+                (400, "SerializationException"),
+                "{e}"
+            );
+            assert!(e.message().contains("deeper than 128"), "{n}: {e}");
+        }
+    }
+    let meta = format!(r#"{{"meta":{}}}"#, "[".repeat(10_000));
+    for req in [api(&meta), api(&meta).query("zzz=1")] {
+        let e = req.bind::<Nest>().unwrap_err();
+        assert!(e.message().contains("deeper than 128"), "{e}");
+    }
+    let ok = api(r#"{"META":{"a":[1,{"b":null}]}}"#)
+        .bind::<Nest>()
+        .unwrap();
+    assert_eq!(ok.meta, Some(serde_json::json!({"a":[1,{"b":null}]})));
 }

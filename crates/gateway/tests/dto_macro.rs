@@ -44,8 +44,13 @@ fn type_info_comes_from_the_declaration() {
     assert_eq!(t.description, Some("Lists rows\n\nSecond line."));
     assert_eq!(t.properties.len(), 2);
     let p = &t.properties[0];
-    assert_eq!((p.name, p.wire_name, p.description, p.required), ("AccountId", "accountId", Some("The account"), true));
-    assert!(matches!((p.ty)(), TypeRef::Option(inner) if matches!(*inner, TypeRef::Primitive(Primitive::String))));
+    assert_eq!(
+        (p.name, p.wire_name, p.description, p.required),
+        ("AccountId", "accountId", Some("The account"), true)
+    );
+    assert!(
+        matches!((p.ty)(), TypeRef::Option(inner) if matches!(*inner, TypeRef::Primitive(Primitive::String)))
+    );
     assert_eq!(t.properties[1].name, "TwilioCallSid");
     let op = t.operation.as_ref().unwrap();
     assert_eq!(op.routes[0].path, "/rows/{accountId}");
@@ -63,10 +68,24 @@ fn type_info_comes_from_the_declaration() {
 
 #[test]
 fn serde_shape_is_camel_case_without_nulls() {
-    let r = Row { name: None, count: 3, tags: vec![] };
-    assert_eq!(serde_json::to_string(&r).unwrap(), r#"{"count":3,"tags":[]}"#);
+    let r = Row {
+        name: None,
+        count: 3,
+        tags: vec![],
+    };
+    assert_eq!(
+        serde_json::to_string(&r).unwrap(),
+        r#"{"count":3,"tags":[]}"#
+    );
     let back: Row = serde_json::from_str(r#"{"name":null,"count":2,"tags":null}"#).unwrap();
-    assert_eq!(back, Row { name: None, count: 2, tags: vec![] });
+    assert_eq!(
+        back,
+        Row {
+            name: None,
+            count: 2,
+            tags: vec![]
+        }
+    );
     let empty: Row = serde_json::from_str("{}").unwrap();
     assert_eq!(empty, Row::default());
 }

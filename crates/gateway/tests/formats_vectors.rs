@@ -32,42 +32,42 @@ use serde::{Deserialize, Serialize};
 /// TableItem
 #[dto(namespace = "Harness")]
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct TableItem {
-    pub column1_data: Option<String>,
-    pub column2_data: Option<String>,
-    pub column3_data: Option<String>,
-    pub column4_data: Option<String>,
-    pub column5_data: Option<String>,
+struct TableItem {
+    column1_data: Option<String>,
+    column2_data: Option<String>,
+    column3_data: Option<String>,
+    column4_data: Option<String>,
+    column5_data: Option<String>,
 }
 
 /// An anonymous object with lower-case member names.
 #[dto(namespace = "Harness", name = "Anon")]
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct AnonIdName {
+struct AnonIdName {
     #[dto(name = "id")]
-    pub id: i32,
+    id: i32,
     #[dto(name = "name")]
-    pub name: Option<String>,
+    name: Option<String>,
 }
 
 /// Person
 #[dto(namespace = "Harness")]
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Person {
-    pub id: i32,
-    pub name: Option<String>,
+struct Person {
+    id: i32,
+    name: Option<String>,
 }
 
 /// One nullable bool column.
 #[dto(namespace = "Harness")]
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct BoolRow {
-    pub value: Option<bool>,
+struct BoolRow {
+    value: Option<bool>,
 }
 
 /// An enum with an `[EnumMember(Value = "SUN")]`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
-pub enum Day {
+enum Day {
     #[default]
     #[serde(rename = "SUN", alias = "Sunday")]
     Sunday,
@@ -83,23 +83,23 @@ impl DtoType for Day {
 /// EnumMemberDto
 #[dto(namespace = "Harness")]
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct EnumMemberDto {
-    pub day: Day,
-    pub n_day: Option<Day>,
+struct EnumMemberDto {
+    day: Day,
+    n_day: Option<Day>,
 }
 
 /// `[DataMember(Name = "alias")]` without `[DataContract]`.
 #[dto(namespace = "Harness")]
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct AliasWithoutDataContract {
-    pub id: i32,
+struct AliasWithoutDataContract {
+    id: i32,
     #[dto(name = "alias")]
-    pub name: Option<String>,
+    name: Option<String>,
 }
 
 /// A dictionary that keeps insertion order, as .NET's `Dictionary` does.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct OrderedMap<V>(pub Vec<(String, V)>);
+struct OrderedMap<V>(Vec<(String, V)>);
 
 impl<V: Serialize> Serialize for OrderedMap<V> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -121,172 +121,186 @@ impl<'de, V: Deserialize<'de>> Deserialize<'de> for OrderedMap<V> {
 
 impl<V: DtoType> DtoType for OrderedMap<V> {
     fn type_ref() -> TypeRef {
-        TypeRef::Map(Box::new(TypeRef::Primitive(Primitive::String)), Box::new(V::type_ref()))
+        TypeRef::Map(
+            Box::new(TypeRef::Primitive(Primitive::String)),
+            Box::new(V::type_ref()),
+        )
     }
 }
 
 /// UsageRecord, as the harness declares it (lower-case C# names).
 #[dto(namespace = "Voice.ServiceModel")]
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct UsageRecord {
+struct UsageRecord {
     #[dto(name = "accountSid")]
-    pub account_sid: Option<String>,
+    account_sid: Option<String>,
     #[dto(name = "category")]
-    pub category: Option<String>,
+    category: Option<String>,
     #[dto(name = "count")]
-    pub count: i32,
+    count: i32,
     #[dto(name = "countUnit")]
-    pub count_unit: Option<String>,
+    count_unit: Option<String>,
     #[dto(name = "description")]
-    pub description: Option<String>,
+    description: Option<String>,
     #[dto(name = "endDate")]
-    pub end_date: Option<String>,
+    end_date: Option<String>,
     #[dto(name = "price")]
-    pub price: rust_decimal::Decimal,
+    price: rust_decimal::Decimal,
     #[dto(name = "priceUnit")]
-    pub price_unit: Option<String>,
+    price_unit: Option<String>,
     #[dto(name = "startDate")]
-    pub start_date: Option<String>,
+    start_date: Option<String>,
     #[dto(name = "usage")]
-    pub usage: Option<String>,
+    usage: Option<String>,
     #[dto(name = "usageUnit")]
-    pub usage_unit: Option<String>,
+    usage_unit: Option<String>,
     #[dto(name = "uri")]
-    pub uri: Option<String>,
+    uri: Option<String>,
 }
 
 /// ListUsageRecordsResponse with only the list.
 #[dto(namespace = "Voice.ServiceModel", name = "ListUsageRecordsResponse")]
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct UsageResponse {
+struct UsageResponse {
     #[dto(name = "results")]
-    pub results: Option<Vec<UsageRecord>>,
+    results: Option<Vec<UsageRecord>>,
 }
 
 /// ListUsageRecordsResponse `[DataContract]`: an account and the list.
 #[dto(namespace = "Voice.ServiceModel", name = "ListUsageRecordsResponse")]
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct UsageEnvelope {
+struct UsageEnvelope {
     #[dto(name = "accountId")]
-    pub account_id: Option<String>,
+    account_id: Option<String>,
     #[dto(name = "results")]
-    pub results: Option<Vec<UsageRecord>>,
+    results: Option<Vec<UsageRecord>>,
 }
 
 /// NewBillable, as the harness declares it.
 #[dto(namespace = "Voice.ServiceModel")]
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct NewBillable {
+struct NewBillable {
     #[dto(name = "accountId")]
-    pub account_id: Option<String>,
+    account_id: Option<String>,
     #[dto(name = "customerId")]
-    pub customer_id: Option<String>,
+    customer_id: Option<String>,
     #[dto(name = "sessionId")]
-    pub session_id: Option<String>,
+    session_id: Option<String>,
     #[dto(name = "callSid")]
-    pub call_sid: Option<String>,
+    call_sid: Option<String>,
 }
 
 /// Customer
 #[dto(namespace = "Harness")]
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Customer {
-    pub id: i32,
-    pub name: Option<String>,
-    pub tags: Vec<String>,
-    pub scores: HashMap<String, i32>,
+struct Customer {
+    id: i32,
+    name: Option<String>,
+    tags: Vec<String>,
+    scores: HashMap<String, i32>,
+}
+
+/// A .NET `char` (`meta` has no `DtoType` for Rust's `char`; a transparent newtype has one).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+struct Ch(char);
+
+impl DtoType for Ch {
+    fn type_ref() -> TypeRef {
+        TypeRef::Primitive(Primitive::String)
+    }
 }
 
 /// AllPrims
 #[dto(namespace = "Harness")]
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct AllPrims {
-    pub int: i32,
-    pub long: i64,
-    pub bool: bool,
-    pub double: f64,
-    pub decimal: rust_decimal::Decimal,
-    pub string: Option<String>,
-    pub char: char,
-    pub byte: u8,
-    pub short: i16,
-    pub u_int: u32,
-    pub u_long: u64,
+struct AllPrims {
+    int: i32,
+    long: i64,
+    bool: bool,
+    double: f64,
+    decimal: rust_decimal::Decimal,
+    string: Option<String>,
+    char: Ch,
+    byte: u8,
+    short: i16,
+    u_int: u32,
+    u_long: u64,
 }
 
 /// DateDto
 #[dto(namespace = "Harness")]
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct DateDto {
-    pub date: chrono::DateTime<chrono::Utc>,
-    pub n_date: Option<chrono::NaiveDateTime>,
+struct DateDto {
+    date: chrono::DateTime<chrono::Utc>,
+    n_date: Option<chrono::NaiveDateTime>,
 }
 
 /// HttpLog
 #[dto(namespace = "Harness")]
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct HttpLog {
-    pub id: i32,
-    pub http_method: Option<String>,
-    pub absolute_uri: Option<String>,
-    pub headers: OrderedMap<String>,
+struct HttpLog {
+    id: i32,
+    http_method: Option<String>,
+    absolute_uri: Option<String>,
+    headers: OrderedMap<String>,
 }
 
 /// NameDto
 #[dto(namespace = "Harness")]
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct NameDto {
-    pub name: Option<String>,
+struct NameDto {
+    name: Option<String>,
 }
 
 /// A request body holding usage records (how a CSV body binds in evogate).
 #[dto(namespace = "Harness", operation)]
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct UsageRecordsBody {
-    pub records: Vec<UsageRecord>,
+struct UsageRecordsBody {
+    records: Vec<UsageRecord>,
 }
 
 /// A request body holding people.
 #[dto(namespace = "Harness", operation)]
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct PeopleBody {
-    pub people: Vec<Person>,
+struct PeopleBody {
+    people: Vec<Person>,
 }
 
 /// A request body holding customers.
 #[dto(namespace = "Harness", operation)]
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct CustomersBody {
-    pub customers: Vec<Customer>,
+struct CustomersBody {
+    customers: Vec<Customer>,
 }
 
 /// CustomRoute, in the ServiceStack types namespace.
 #[dto(xml_namespace = "http://schemas.servicestack.net/types")]
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct CustomRoute {
-    pub data: Option<String>,
+struct CustomRoute {
+    data: Option<String>,
 }
 
 /// UserStruct
 #[dto(namespace = "ServiceStack.Text.Tests")]
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct UserStruct {
-    pub id: i32,
-    pub name: Option<String>,
+struct UserStruct {
+    id: i32,
+    name: Option<String>,
 }
 
 /// `[DataContract]` with `[DataMember(Order)]`: modelled by declared order (the member without
 /// `[DataMember]` has no equivalent and is left out).
 #[dto(namespace = "Harness", member_order = "declared")]
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct DcDto {
-    pub a: Option<String>,
-    pub b: Option<String>,
+struct DcDto {
+    a: Option<String>,
+    b: Option<String>,
 }
 
 /// Color
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
-pub enum Color {
+enum Color {
     #[default]
     Red,
     Blue,
@@ -300,7 +314,7 @@ impl DtoType for Color {
 
 /// A `[Flags]` enum: DCS writes the set names separated by spaces.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-pub struct Perms(pub Vec<String>);
+struct Perms(Vec<String>);
 
 impl Serialize for Perms {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -317,56 +331,62 @@ impl DtoType for Perms {
 /// EnumDto
 #[dto(namespace = "Harness")]
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct EnumDto {
-    pub color: Color,
-    pub n_color: Option<Color>,
-    pub perms: Perms,
+struct EnumDto {
+    color: Color,
+    n_color: Option<Color>,
+    perms: Perms,
 }
 
 /// GuidDto (GUIDs carried as their dashed text).
 #[dto(namespace = "Harness")]
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct GuidDto {
-    pub id: String,
-    pub n_id: Option<String>,
+struct GuidDto {
+    id: String,
+    n_id: Option<String>,
 }
 
 /// ServiceStack's ResponseError.
-#[dto(xml_namespace = "http://schemas.servicestack.net/types", member_order = "declared")]
+#[dto(
+    xml_namespace = "http://schemas.servicestack.net/types",
+    member_order = "declared"
+)]
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct ResponseError {
-    pub error_code: Option<String>,
-    pub field_name: Option<String>,
-    pub message: Option<String>,
-    pub meta: Option<HashMap<String, String>>,
+struct ResponseError {
+    error_code: Option<String>,
+    field_name: Option<String>,
+    message: Option<String>,
+    meta: Option<HashMap<String, String>>,
 }
 
 /// ServiceStack's ResponseStatus.
-#[dto(xml_namespace = "http://schemas.servicestack.net/types", member_order = "declared")]
+#[dto(
+    xml_namespace = "http://schemas.servicestack.net/types",
+    member_order = "declared"
+)]
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct ResponseStatus {
-    pub error_code: Option<String>,
-    pub message: Option<String>,
-    pub stack_trace: Option<String>,
-    pub errors: Option<Vec<ResponseError>>,
-    pub meta: Option<HashMap<String, String>>,
+struct ResponseStatus {
+    error_code: Option<String>,
+    message: Option<String>,
+    stack_trace: Option<String>,
+    errors: Option<Vec<ResponseError>>,
+    meta: Option<HashMap<String, String>>,
 }
 
 /// NewBillableResponse, as the harness declares it.
 #[dto(namespace = "Voice.ServiceModel")]
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct NewBillableResponse {
+struct NewBillableResponse {
     #[dto(name = "id")]
-    pub id: Option<String>,
-    pub response_status: Option<ResponseStatus>,
+    id: Option<String>,
+    response_status: Option<ResponseStatus>,
 }
 
 /// ModelWithIdAndName
 #[dto(namespace = "Harness")]
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct ModelWithIdAndName {
-    pub id: i32,
-    pub name: Option<String>,
+struct ModelWithIdAndName {
+    id: i32,
+    name: Option<String>,
 }
 
 // ---- harness ----
@@ -380,7 +400,10 @@ struct Vector {
 }
 
 fn load() -> Vec<Vector> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/csv-xml-vectors.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../fixtures/csv-xml-vectors.json"
+    );
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
@@ -392,7 +415,9 @@ fn to_tree(v: &serde_json::Value) -> jsv::Value {
         serde_json::Value::Number(n) => jsv::Value::String(n.to_string()),
         serde_json::Value::String(s) => jsv::Value::String(s.clone()),
         serde_json::Value::Array(items) => jsv::Value::List(items.iter().map(to_tree).collect()),
-        serde_json::Value::Object(m) => jsv::Value::Map(m.iter().map(|(k, v)| (k.clone(), to_tree(v))).collect()),
+        serde_json::Value::Object(m) => {
+            jsv::Value::Map(m.iter().map(|(k, v)| (k.clone(), to_tree(v))).collect())
+        }
     }
 }
 
@@ -400,11 +425,20 @@ fn bind<T: DeserializeOwned>(v: &serde_json::Value) -> Result<T, String> {
     jsv::from_value(to_tree(v)).map_err(|e| format!("cannot build the value: {e}"))
 }
 
-fn write_with<T: Serialize + DtoType>(value: &T, format: &str, pretty: bool) -> Result<String, String> {
+fn write_with<T: Serialize + DtoType>(
+    value: &T,
+    format: &str,
+    pretty: bool,
+) -> Result<String, String> {
     let root = T::type_ref();
     let mut types = TypeMap::new();
     types.add_ref(&root);
-    let ctx = WriteContext { types: &types, root: Some(&root), operation: "Test", pretty };
+    let ctx = WriteContext {
+        types: &types,
+        root: Some(&root),
+        operation: "Test",
+        pretty,
+    };
     let mut out = Vec::new();
     let r = match format {
         "csv" => Csv.write(value, &ctx, &mut out),
@@ -415,7 +449,11 @@ fn write_with<T: Serialize + DtoType>(value: &T, format: &str, pretty: bool) -> 
 }
 
 fn check(got: String, want: &str) -> Result<(), String> {
-    if got == want { Ok(()) } else { Err(format!("\n   got: {got:?}\n  want: {want:?}")) }
+    if got == want {
+        Ok(())
+    } else {
+        Err(format!("\n   got: {got:?}\n  want: {want:?}"))
+    }
 }
 
 fn ser<T: Serialize + DeserializeOwned + DtoType>(v: &Vector) -> Result<(), String> {
@@ -435,8 +473,15 @@ fn ser_value<T: Serialize + DtoType>(v: &Vector, value: &T) -> Result<(), String
 fn read_csv(body: &str, target: &'static gateway::meta::TypeInfo) -> Result<jsv::Value, String> {
     let mut types = TypeMap::new();
     types.add(target);
-    let ctx = ReadContext { types: &types, target, max_depth: 64, max_items: 10_000 };
-    Csv.read(body.as_bytes(), &ctx).unwrap().map_err(|e| e.to_string())
+    let ctx = ReadContext {
+        types: &types,
+        target,
+        max_depth: 64,
+        max_items: 10_000,
+    };
+    Csv.read(body.as_bytes(), &ctx)
+        .unwrap()
+        .map_err(|e| e.to_string())
 }
 
 /// A CSV body bound into `B` (a DTO whose one list property takes the rows) gives the rows.
@@ -449,30 +494,53 @@ where
     let got: B = jsv::from_value(tree).map_err(|e| format!("binding failed: {e}"))?;
     let want: Vec<T> = bind(&v.value)?;
     let got = rows(got);
-    if got == want { Ok(()) } else { Err(format!("\n   got: {got:?}\n  want: {want:?}")) }
+    if got == want {
+        Ok(())
+    } else {
+        Err(format!("\n   got: {got:?}\n  want: {want:?}"))
+    }
 }
 
 fn ordered_objects(v: &Vector) -> Result<(), String> {
     let rows = vec![
-        OrderedMap(vec![("Id".to_string(), serde_json::json!(1)), ("CustomerId".to_string(), serde_json::json!("ALFKI"))]),
-        OrderedMap(vec![("Id".to_string(), serde_json::json!(2)), ("CustomerId".to_string(), serde_json::json!("ANATR"))]),
+        OrderedMap(vec![
+            ("Id".to_string(), serde_json::json!(1)),
+            ("CustomerId".to_string(), serde_json::json!("ALFKI")),
+        ]),
+        OrderedMap(vec![
+            ("Id".to_string(), serde_json::json!(2)),
+            ("CustomerId".to_string(), serde_json::json!("ANATR")),
+        ]),
     ];
     ser_value(v, &rows)
 }
 
 fn http_log(v: &Vector) -> Result<(), String> {
-    let headers = [("Connection", "keep-alive"), ("Accept-Encoding", "gzip, deflate, sdch"), ("Upgrade-Insecure-Requests", "1")];
+    let headers = [
+        ("Connection", "keep-alive"),
+        ("Accept-Encoding", "gzip, deflate, sdch"),
+        ("Upgrade-Insecure-Requests", "1"),
+    ];
     let log = vec![HttpLog {
         id: 1,
         http_method: Some("GET".into()),
         absolute_uri: Some("http://localhost:55799".into()),
-        headers: OrderedMap(headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()),
+        headers: OrderedMap(
+            headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        ),
     }];
     ser_value(v, &log)
 }
 
 fn enum_flags(v: &Vector) -> Result<(), String> {
-    let dto = EnumDto { color: Color::Blue, n_color: None, perms: Perms(vec!["Read".into(), "Write".into()]) };
+    let dto = EnumDto {
+        color: Color::Blue,
+        n_color: None,
+        perms: Perms(vec!["Read".into(), "Write".into()]),
+    };
     ser_value(v, &dto)
 }
 
@@ -496,8 +564,14 @@ fn cases() -> Vec<(&'static str, Case)> {
         ("csv-field-double-quotes-2", ser::<Person>),
         ("csv-booleans-and-null", ser::<Vec<BoolRow>>),
         ("csv-enum-member", ser::<EnumMemberDto>),
-        ("csv-datamember-alias-header", ser::<AliasWithoutDataContract>),
-        ("csv-string-dictionaries-sorted-headers", ser::<Vec<HashMap<String, String>>>),
+        (
+            "csv-datamember-alias-header",
+            ser::<AliasWithoutDataContract>,
+        ),
+        (
+            "csv-string-dictionaries-sorted-headers",
+            ser::<Vec<HashMap<String, String>>>,
+        ),
         ("csv-object-dictionaries-insertion-order", ordered_objects),
         ("csv-usage-records", ser::<Vec<UsageRecord>>),
         ("csv-response-datacontract-rows", ser::<UsageEnvelope>),
@@ -509,14 +583,25 @@ fn cases() -> Vec<(&'static str, Case)> {
         ("csv-dates", ser::<Vec<DateDto>>),
         ("csv-docs-http-log", http_log),
         ("csv-leading-bracket-quoted", ser::<Vec<NameDto>>),
-        ("csv-parse-usage-records", |v| parse_rows::<UsageRecordsBody, UsageRecord>(v, |b| b.records)),
-        ("csv-parse-reordered-headers", |v| parse_rows::<PeopleBody, Person>(v, |b| b.people)),
-        ("csv-parse-nested-jsv", |v| parse_rows::<CustomersBody, Customer>(v, |b| b.customers)),
+        ("csv-parse-usage-records", |v| {
+            parse_rows::<UsageRecordsBody, UsageRecord>(v, |b| b.records)
+        }),
+        ("csv-parse-reordered-headers", |v| {
+            parse_rows::<PeopleBody, Person>(v, |b| b.people)
+        }),
+        ("csv-parse-nested-jsv", |v| {
+            parse_rows::<CustomersBody, Customer>(v, |b| b.customers)
+        }),
         ("csv-parse-into-datacontract-response", |v| {
             let tree = read_csv(&v.text, UsageEnvelope::type_info())?;
-            let got: UsageEnvelope = jsv::from_value(tree).map_err(|e| format!("binding failed: {e}"))?;
+            let got: UsageEnvelope =
+                jsv::from_value(tree).map_err(|e| format!("binding failed: {e}"))?;
             let want: UsageEnvelope = bind(&v.value)?;
-            if got == want { Ok(()) } else { Err(format!("\n   got: {got:?}\n  want: {want:?}")) }
+            if got == want {
+                Ok(())
+            } else {
+                Err(format!("\n   got: {got:?}\n  want: {want:?}"))
+            }
         }),
         ("xml-response-route", ser::<CustomRoute>),
         ("xml-struct-default-namespace", ser::<UserStruct>),
@@ -537,8 +622,14 @@ fn cases() -> Vec<(&'static str, Case)> {
 }
 
 const NOT_APPLICABLE: &[(&str, &str)] = &[
-    ("csv-response-poco-single-row", "decisions.md 10: a response's one list property is written as rows"),
-    ("xml-textwriter-netcore-order", "XmlTextWriter compression output; evogate has no such path"),
+    (
+        "csv-response-poco-single-row",
+        "decisions.md 10: a response's one list property is written as rows",
+    ),
+    (
+        "xml-textwriter-netcore-order",
+        "XmlTextWriter compression output; evogate has no such path",
+    ),
 ];
 
 #[test]
@@ -562,6 +653,14 @@ fn csv_and_xml_vectors() {
             None => failures.push(format!("{}: no case for this vector", v.id)),
         }
     }
-    println!("csv/xml vectors: {passed} passed, {} failed, {skipped} not applicable", failures.len());
-    assert!(failures.is_empty(), "{} vector(s) failed:\n{}", failures.len(), failures.join("\n"));
+    println!(
+        "csv/xml vectors: {passed} passed, {} failed, {skipped} not applicable",
+        failures.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} vector(s) failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

@@ -6,7 +6,12 @@ use gateway::metadata::{MetadataRequest, MetadataResponse, SiteInfo, handle};
 use gateway::{ApiError, Registry, RequestContext, dto};
 
 /// Report/create a new billable
-#[dto(namespace = "Voice.Api.Billing", route("/billables", "POST"), verb = "POST", authenticate)]
+#[dto(
+    namespace = "Voice.Api.Billing",
+    route("/billables", "POST"),
+    verb = "POST",
+    authenticate
+)]
 #[derive(Debug, Clone, Default)]
 pub struct NewBillable {
     /// The account to associate the billable with
@@ -44,29 +49,29 @@ pub struct ListUsageRecords {
 #[derive(Debug, Clone, Default)]
 pub struct UsageRecordInfo {
     /// The Twilio account the usage belongs to
-    pub account_sid: Option<String>,
+    pub account_sid: String,
     /// The usage category
-    pub category: Option<String>,
+    pub category: String,
     /// How many usage events
     pub count: i64,
     /// The unit of count
-    pub count_unit: Option<String>,
+    pub count_unit: String,
     /// The category's description
-    pub description: Option<String>,
+    pub description: String,
     /// The last day included
-    pub end_date: Option<String>,
+    pub end_date: String,
     /// The total price
     pub price: rust_decimal::Decimal,
     /// The currency of price
-    pub price_unit: Option<String>,
+    pub price_unit: String,
     /// The first day included
-    pub start_date: Option<String>,
+    pub start_date: String,
     /// The amount billed
-    pub usage: Option<String>,
+    pub usage: String,
     /// The unit of usage
-    pub usage_unit: Option<String>,
+    pub usage_unit: String,
     /// The record's URI
-    pub uri: Option<String>,
+    pub uri: String,
 }
 
 /// A nested type, to exercise lists, maps and nesting in the generators.
@@ -103,25 +108,38 @@ pub struct UpdateExtra {
 pub fn seed_registry() -> Registry {
     let mut r = Registry::new();
     r.add(|_req: NewBillable, _ctx: RequestContext| async move { Ok::<(), ApiError>(()) });
-    r.add(|_req: ListUsageRecords, _ctx: RequestContext| async move { Ok::<Vec<UsageRecordInfo>, ApiError>(vec![]) });
+    r.add(|_req: ListUsageRecords, _ctx: RequestContext| async move {
+        Ok::<Vec<UsageRecordInfo>, ApiError>(vec![])
+    });
     r
 }
 
 /// The seed operations plus one exercising more types.
 pub fn full_registry() -> Registry {
     let mut r = seed_registry();
-    r.add(|_req: UpdateExtra, _ctx: RequestContext| async move { Ok::<Extra, ApiError>(Extra::default()) });
+    r.add(|_req: UpdateExtra, _ctx: RequestContext| async move {
+        Ok::<Extra, ApiError>(Extra::default())
+    });
     r
 }
 
 /// Evo Voice's site.
 pub fn site() -> SiteInfo {
-    SiteInfo { service_name: "Evo Voice".into(), base_url: None, version: "8.52".into() }
+    SiteInfo {
+        service_name: "Evo Voice".into(),
+        base_url: None,
+        version: "8.52".into(),
+    }
 }
 
 /// Calls the metadata handler as the router would for `GET {path}?{query}` to `evovoice.io`.
 pub fn get_with(registry: &Registry, path: &str, query: &str) -> Option<MetadataResponse> {
-    let req = MetadataRequest { path, query, origin: "https://evovoice.io", host: "evovoice.io" };
+    let req = MetadataRequest {
+        path,
+        query,
+        origin: "https://evovoice.io",
+        host: "evovoice.io",
+    };
     handle(&req, registry, &site())
 }
 
@@ -147,7 +165,9 @@ pub fn decode_entities(s: &str) -> String {
                 "quot" => Some('"'),
                 "apos" => Some('\''),
                 "nbsp" => Some(' '),
-                _ if ent.starts_with("#x") => u32::from_str_radix(&ent[2..], 16).ok().and_then(char::from_u32),
+                _ if ent.starts_with("#x") => u32::from_str_radix(&ent[2..], 16)
+                    .ok()
+                    .and_then(char::from_u32),
                 _ if ent.starts_with('#') => ent[1..].parse().ok().and_then(char::from_u32),
                 _ => None,
             };
@@ -169,8 +189,8 @@ pub fn decode_entities(s: &str) -> String {
 }
 
 const BLOCKS: &[&str] = &[
-    "html", "body", "h1", "h2", "h3", "h4", "h5", "h6", "p", "div", "table", "caption", "thead", "tbody", "tr", "pre",
-    "nav", "ul", "ol", "li", "br", "section", "header", "footer", "hr",
+    "html", "body", "h1", "h2", "h3", "h4", "h5", "h6", "p", "div", "table", "caption", "thead",
+    "tbody", "tr", "pre", "nav", "ul", "ol", "li", "br", "section", "header", "footer", "hr",
 ];
 
 /// The visible text of a page, as a browser's "select all, copy" gives it: the head, styles
@@ -225,7 +245,10 @@ pub fn visible_lines(html: &str) -> Vec<String> {
             }
         }
     }
-    text.lines().map(normalise).filter(|l| !l.is_empty()).collect()
+    text.lines()
+        .map(normalise)
+        .filter(|l| !l.is_empty())
+        .collect()
 }
 
 /// A line trimmed, with each run of whitespace made one space.
@@ -242,7 +265,10 @@ pub fn seed(name: &str) -> String {
 /// The seed whose page is for operation `op`.
 pub fn seed_for(op: &str) -> String {
     let dir = format!("{}/../../fixtures/seeds", env!("CARGO_MANIFEST_DIR"));
-    let mut names: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    let mut names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
     names.sort();
     for n in names {
         let text = seed(&n);
@@ -257,7 +283,14 @@ pub fn seed_for(op: &str) -> String {
 /// `last`, exactly as written.
 pub fn seed_block(text: &str, first: &str, last: &str) -> String {
     let lines: Vec<&str> = text.lines().collect();
-    let start = lines.iter().position(|l| *l == first).unwrap_or_else(|| panic!("no line {first:?}"));
-    let end = start + lines[start..].iter().position(|l| *l == last).unwrap_or_else(|| panic!("no line {last:?}"));
+    let start = lines
+        .iter()
+        .position(|l| *l == first)
+        .unwrap_or_else(|| panic!("no line {first:?}"));
+    let end = start
+        + lines[start..]
+            .iter()
+            .position(|l| *l == last)
+            .unwrap_or_else(|| panic!("no line {last:?}"));
     lines[start..=end].join("\n")
 }

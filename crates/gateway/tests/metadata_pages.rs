@@ -20,7 +20,9 @@ fn assert_seed_lines_in_order(seed: &str, html: &str) {
             Some(i) => at += i + 1,
             None => {
                 let context = page[at.saturating_sub(3)..(at + 8).min(page.len())].join("\n");
-                panic!("seed line {want:?} not found (in order) in the page; page text from there:\n{context}");
+                panic!(
+                    "seed line {want:?} not found (in order) in the page; page text from there:\n{context}"
+                );
             }
         }
     }
@@ -41,7 +43,11 @@ fn jsv_dart_pages_contain_every_seed_line() {
 fn page_dart_source_matches_the_seed_exactly() {
     for op in ["NewBillable", "ListUsageRecords"] {
         let seed = seed_for(op);
-        let block = seed_block(&seed, "import 'package:servicestack/servicestack.dart';", "});");
+        let block = seed_block(
+            &seed,
+            "import 'package:servicestack/servicestack.dart';",
+            "});",
+        );
         let res = get("/jsv/metadata", &format!("op={op}&lang=dart"));
         let start = res.body.find("<code").unwrap();
         let open_end = start + res.body[start..].find('>').unwrap() + 1;
@@ -54,15 +60,29 @@ fn page_dart_source_matches_the_seed_exactly() {
 #[test]
 fn seed_sample_bodies_are_exact() {
     // The tab-indented JSV samples, byte for byte.
+    let body = |seed: &str| {
+        let marker = "Content-Length: length\n\n";
+        seed[seed.rfind(marker).unwrap() + marker.len()..]
+            .trim_end()
+            .to_string()
+    };
     let seed = seed_for("NewBillable");
-    let want = seed_block(&seed, "{", "}");
+    let want = body(&seed);
     let res = get("/jsv/metadata", "op=NewBillable");
-    assert!(decode_entities(&res.body).contains(&format!("\n\n{want}</pre>")), "{}", res.body);
+    assert!(
+        decode_entities(&res.body).contains(&format!("\n\n{want}</pre>")),
+        "{}",
+        res.body
+    );
 
     let seed = seed_for("ListUsageRecords");
-    let want = seed_block(&seed, "[", "]");
+    let want = body(&seed);
     let res = get("/jsv/metadata", "op=ListUsageRecords");
-    assert!(decode_entities(&res.body).contains(&format!("\n\n{want}</pre>")), "{}", res.body);
+    assert!(
+        decode_entities(&res.body).contains(&format!("\n\n{want}</pre>")),
+        "{}",
+        res.body
+    );
 }
 
 #[test]
@@ -85,7 +105,10 @@ fn checklist_63_index() {
     ] {
         assert!(res.body.contains(needle), "{needle}");
     }
-    assert!(!res.body.contains("http://") && !res.body.contains("https://"), "nothing fetched from elsewhere");
+    assert!(
+        !res.body.contains("http://") && !res.body.contains("https://"),
+        "nothing fetched from elsewhere"
+    );
     assert!(!res.body.contains("<script"), "works without script");
     assert_eq!(get("/metadata/", "").body, res.body);
     assert_eq!(get("/json/metadata", "").body, res.body);
@@ -109,19 +132,34 @@ fn checklist_64_new_billable_jsv_page() {
     ] {
         assert!(res.body.contains(needle), "{needle}\n{}", res.body);
     }
-    assert!(!res.body.contains("HTTP/1.1 200 OK"), "void operations show no response sample");
+    assert!(
+        !res.body.contains("HTTP/1.1 200 OK"),
+        "void operations show no response sample"
+    );
     assert!(!res.body.contains("Requires any of the roles"));
     // Without ?lang= the page shows the Parameters table (decision 25).
     let text = visible_lines(&res.body);
-    assert!(text.contains(&"NewBillable Parameters:".to_string()), "{text:#?}");
+    assert!(
+        text.contains(&"NewBillable Parameters:".to_string()),
+        "{text:#?}"
+    );
     assert!(text.contains(&"NameParameterData TypeRequiredDescription".to_string()));
-    assert!(text.contains(&"AccountIdbodystringNoThe account to associate the billable with".to_string()));
+    assert!(
+        text.contains(
+            &"AccountIdbodystringNoThe account to associate the billable with".to_string()
+        )
+    );
 }
 
 #[test]
 fn checklist_65_list_usage_records_jsv_page() {
     let res = get("/jsv/metadata", "op=ListUsageRecords");
-    for needle in ["Requires any of the roles:", "SystemAdministrator, Manager", "<th>GET</th>", "/billing/usage"] {
+    for needle in [
+        "Requires any of the roles:",
+        "SystemAdministrator, Manager",
+        "<th>GET</th>",
+        "/billing/usage",
+    ] {
         assert!(res.body.contains(needle), "{needle}");
     }
     let text = visible_lines(&res.body);
@@ -139,19 +177,31 @@ fn checklist_65_list_usage_records_jsv_page() {
     ] {
         assert!(text.contains(&line.to_string()), "{line}\n{text:#?}");
     }
-    assert!(!res.body.contains("Content-Type: text/jsv\nContent-Length: <span"), "GET has no request body");
+    assert!(
+        !res.body
+            .contains("Content-Type: text/jsv\nContent-Length: <span"),
+        "GET has no request body"
+    );
 }
 
 #[test]
 fn checklist_66_json_page_sample_is_compact_camel_case_json() {
     let res = get("/json/metadata", "op=NewBillable");
-    assert!(res.body.contains("{&quot;accountId&quot;:&quot;String&quot;"), "{}", res.body);
+    assert!(
+        res.body
+            .contains("{&quot;accountId&quot;:&quot;String&quot;"),
+        "{}",
+        res.body
+    );
     let text = decode_entities(&res.body);
     assert!(
         text.contains(r#"{"accountId":"String","customerId":"String","sessionId":"String","callSid":"String"}"#),
         "{text}"
     );
     assert!(text.contains("Accept: application/json"));
+    assert!(visible_lines(&res.body).contains(
+        &"To embed the response in a jsonp callback, append ?callback=myCallback".to_string()
+    ));
     let res = get("/json/metadata", "op=ListUsageRecords");
     let text = decode_entities(&res.body);
     assert!(text.contains(
@@ -167,7 +217,10 @@ fn xml_and_csv_pages_render() {
             assert_eq!(res.status, 200);
             let upper = fmt.to_uppercase();
             assert!(res.body.contains(&format!("HTTP + {upper}")), "{fmt} {op}");
-            assert!(res.body.contains(&format!("the <b>.{fmt}</b> suffix or <b>?format={fmt}</b>")));
+            assert!(
+                res.body
+                    .contains(&format!("the <b>.{fmt}</b> suffix or <b>?format={fmt}</b>"))
+            );
         }
     }
     let res = get("/xml/metadata", "op=NewBillable");
@@ -181,7 +234,10 @@ fn xml_samples_come_from_the_xml_writer() {
     let res = get("/xml/metadata", "op=ListUsageRecords");
     let text = decode_entities(&res.body);
     assert!(text.contains("<ArrayOfUsageRecordInfo"), "{text}");
-    assert!(text.contains("http://schemas.datacontract.org/2004/07/Voice.Api.Dashboard"), "{text}");
+    assert!(
+        text.contains("http://schemas.datacontract.org/2004/07/Voice.Api.Dashboard"),
+        "{text}"
+    );
     assert!(text.contains("<AccountSid>String</AccountSid>"), "{text}");
     assert!(text.contains("<Count>0</Count>"), "{text}");
     let res = get("/xml/metadata", "op=NewBillable");
@@ -211,7 +267,11 @@ fn other_languages_render_on_the_page() {
         let res = get("/jsv/metadata", &format!("op=NewBillable&lang={lang}"));
         assert_eq!(res.status, 200);
         assert!(decode_entities(&res.body).contains(needle), "{lang}");
-        assert!(res.body.contains(&format!("/types/{lang}?IncludeTypes=NewBillable.*")), "{lang}");
+        assert!(
+            res.body
+                .contains(&format!("/types/{lang}?IncludeTypes=NewBillable.*")),
+            "{lang}"
+        );
     }
 }
 
@@ -239,7 +299,15 @@ fn operation_names_match_case_insensitively() {
 #[test]
 fn paths_that_are_not_metadata_are_left_alone() {
     let r = seed_registry();
-    for path in ["/", "/metadatax", "/html/metadata", "/json/reply/NewBillable", "/api/NewBillable", "/types/x/y", "/apis"] {
+    for path in [
+        "/",
+        "/metadatax",
+        "/html/metadata",
+        "/json/reply/NewBillable",
+        "/api/NewBillable",
+        "/types/x/y",
+        "/apis",
+    ] {
         assert!(get_with(&r, path, "").is_none(), "{path}");
     }
     assert!(get_with(&r, "/api", "").is_some());
@@ -300,7 +368,9 @@ fn extra_operation_page_shows_path_parameters_and_all_routes() {
         "Idpathlong No The id",
     ] {
         let line = normalise(line);
-        let found = text.iter().any(|l| *l == line || l.replace(' ', "") == line.replace(' ', ""));
+        let found = text
+            .iter()
+            .any(|l| *l == line || l.replace(' ', "") == line.replace(' ', ""));
         assert!(found, "{line}\n{text:#?}");
     }
     // The first route taking POST (any verb) is the sample request.

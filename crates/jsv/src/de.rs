@@ -30,6 +30,40 @@ enum Ctx {
     Bare,
 }
 
+/// Position of the first byte of `hay` equal to `a` or `b`. Tokens are usually short, so a
+/// plain loop over the first bytes beats setting up a vectorised search.
+#[inline(always)]
+fn find2(a: u8, b: u8, hay: &[u8]) -> Option<usize> {
+    let head = hay.len().min(24);
+    for (i, &c) in hay[..head].iter().enumerate() {
+        if c == a || c == b {
+            return Some(i);
+        }
+    }
+    memchr2(a, b, &hay[head..]).map(|i| i + head)
+}
+
+/// As [`find2`] for three bytes.
+#[inline(always)]
+fn find3(a: u8, b: u8, c: u8, hay: &[u8]) -> Option<usize> {
+    let head = hay.len().min(24);
+    for (i, &x) in hay[..head].iter().enumerate() {
+        if x == a || x == b || x == c {
+            return Some(i);
+        }
+    }
+    memchr3(a, b, c, &hay[head..]).map(|i| i + head)
+}
+
+/// `str::trim`, skipping the work when the ends are plainly not whitespace.
+#[inline(always)]
+fn trim_key(s: &str) -> &str {
+    match (s.as_bytes().first(), s.as_bytes().last()) {
+        (Some(&f), Some(&l)) if f > b' ' && f < 0x80 && l > b' ' && l < 0x80 => s,
+        _ => s.trim(),
+    }
+}
+
 /// One scalar token.
 enum Tok<'de> {
     /// Nothing: `{a:}`, `[a,,b]`, an empty text.
@@ -218,13 +252,13 @@ impl<'de> Deserializer<'de> {
         let rest = &self.bytes[start..];
         match self.ctx {
             Ctx::Root => self.bytes.len(),
-            Ctx::Map => memchr2(b',', b'}', rest).map_or(self.bytes.len(), |i| start + i),
+            Ctx::Map => find2(b',', b'}', rest).map_or(self.bytes.len(), |i| start + i),
             Ctx::Bare => memchr(b',', rest).map_or(self.bytes.len(), |i| start + i),
             Ctx::List => {
                 // `]` closes the list unless a `[` inside the token opened it (`a[1]b`).
                 let mut depth = 0usize;
                 let mut i = 0;
-                while let Some(off) = memchr3(b',', b'[', b']', &rest[i..]) {
+                while let Some(off) = find3(b',', b'[', b']', &rest[i..]) {
                     let p = i + off;
                     match rest[p] {
                         b'[' => depth += 1,
@@ -327,7 +361,7 @@ impl<'de> Deserializer<'de> {
             }
             Some(_) => {
                 let rest = &self.bytes[key_start..];
-                match memchr3(b':', b',', b'}', rest) {
+                match find3(b':', b',', b'}', rest) {
                     Some(i) if rest[i] == b':' => {
                         self.pos = key_start + i + 1;
                         let key = &self.input[key_start..key_start + i];
@@ -624,6 +658,10 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
                         access.de.skip_value()?;
                     }
                 }
+                if mode == SeqMode::Brackets {
+                    // Whitespace after a nested `]` is not data.
+                    access.de.skip_ws();
+                }
                 Ok(v)
             }
             Err(e) => Err(e),
@@ -682,6 +720,7 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
                 return Err(self.err_here(Error::syntax("expected '}' after the enum value")));
             }
             self.pos += 1;
+            self.skip_ws();
             self.leave(saved);
             return Ok(value);
         }
@@ -714,6 +753,7 @@ impl<'de> Deserializer<'de> {
         let mut access = MapAccess {
             de: self,
             fields,
+            next_field: 0,
             first: true,
             done: false,
             key: Cow::Borrowed(""),
@@ -731,6 +771,8 @@ impl<'de> Deserializer<'de> {
                         None => access.done = true,
                     }
                 }
+                // Whitespace after a nested `}` is not data.
+                access.de.skip_ws();
                 Ok(v)
             }
             Err(e) => Err(e),
@@ -850,6 +892,8 @@ impl<'de> de::SeqAccess<'de> for SeqAccess<'_, 'de> {
 struct MapAccess<'a, 'de> {
     de: &'a mut Deserializer<'de>,
     fields: Option<&'static [&'static str]>,
+    /// Index of the field expected next (keys usually come in declaration order).
+    next_field: usize,
     first: bool,
     done: bool,
     key: Cow<'de, str>,
@@ -871,10 +915,20 @@ impl<'de> de::MapAccess<'de> for MapAccess<'_, 'de> {
             self.first = false;
             match self.fields {
                 Some(fields) => {
-                    let k = key.trim();
-                    let found = fields
-                        .iter()
-                        .find(|f| f.len() == k.len() && f.eq_ignore_ascii_case(k));
+                    let k = trim_key(&key);
+                    // Keys usually arrive in declaration order and spelled as declared: try the
+                    // next field exactly before searching case-insensitively.
+                    let found = match fields.get(self.next_field) {
+                        Some(f) if *f == k => Some((self.next_field, f)),
+                        _ => fields
+                            .iter()
+                            .enumerate()
+                            .find(|(_, f)| f.len() == k.len() && f.eq_ignore_ascii_case(k)),
+                    };
+                    if let Some((i, _)) = found {
+                        self.next_field = i + 1;
+                    }
+                    let found = found.map(|(_, f)| f);
                     match found {
                         Some(&name) => {
                             self.key = Cow::Borrowed(name);

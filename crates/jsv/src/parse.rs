@@ -23,24 +23,46 @@ use crate::error::{Error, Result};
 type Res<'a, O> = IResult<&'a str, O, ()>;
 
 /// The 9 characters that force a string into quotes (jsv.md §3.1).
-const QUOTE_TABLE: [bool; 256] = {
-    let mut t = [false; 256];
-    t[b'"' as usize] = true;
-    t[b':' as usize] = true;
-    t[b',' as usize] = true;
-    t[b'{' as usize] = true;
-    t[b'}' as usize] = true;
-    t[b'[' as usize] = true;
-    t[b']' as usize] = true;
-    t[b'\r' as usize] = true;
-    t[b'\n' as usize] = true;
+const QUOTE_TABLE: [u8; 256] = {
+    let mut t = [0u8; 256];
+    t[b'"' as usize] = 1;
+    t[b':' as usize] = 1;
+    t[b',' as usize] = 1;
+    t[b'{' as usize] = 1;
+    t[b'}' as usize] = 1;
+    t[b'[' as usize] = 1;
+    t[b']' as usize] = 1;
+    t[b'\r' as usize] = 1;
+    t[b'\n' as usize] = 1;
     t
 };
 
 /// Whether `s` must be written in quotes.
-#[inline]
+///
+/// Hot on the write path: OR-ing table entries over 8-byte chunks without an early exit lets
+/// the loop run branch-free (strings that need quotes are rare).
+#[inline(always)]
 pub(crate) fn needs_quote(s: &str) -> bool {
-    s.bytes().any(|b| QUOTE_TABLE[b as usize])
+    let bytes = s.as_bytes();
+    let mut chunks = bytes.chunks_exact(8);
+    for c in &mut chunks {
+        let hit = QUOTE_TABLE[c[0] as usize]
+            | QUOTE_TABLE[c[1] as usize]
+            | QUOTE_TABLE[c[2] as usize]
+            | QUOTE_TABLE[c[3] as usize]
+            | QUOTE_TABLE[c[4] as usize]
+            | QUOTE_TABLE[c[5] as usize]
+            | QUOTE_TABLE[c[6] as usize]
+            | QUOTE_TABLE[c[7] as usize];
+        if hit != 0 {
+            return true;
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .fold(0, |acc, &b| acc | QUOTE_TABLE[b as usize])
+        != 0
 }
 
 /// Layout whitespace: the characters the pretty writer inserts and the reader may skip.

@@ -40,7 +40,7 @@ impl Serializer {
     /// A serializer for the compact form.
     pub fn new() -> Self {
         Serializer {
-            out: String::with_capacity(128),
+            out: String::with_capacity(256),
             pretty: false,
             quote_blank: true,
             wrote_none: false,
@@ -60,7 +60,20 @@ impl Serializer {
         self.out
     }
 
+    /// Most strings need no quotes: keep that path small enough to inline at every call site.
+    #[inline(always)]
     fn write_string(&mut self, s: &str) {
+        if let Some(&first) = s.as_bytes().first() {
+            if !self.pretty && (!self.quote_blank || !is_layout_ws(first)) && !needs_quote(s) {
+                self.out.push_str(s);
+                return;
+            }
+        }
+        self.write_string_slow(s);
+    }
+
+    #[inline(never)]
+    fn write_string_slow(&mut self, s: &str) {
         let quote = if s.is_empty() {
             true
         } else {
@@ -126,6 +139,22 @@ fn write_float(out: &mut String, v: f64, digits: &str, max_fixed: i32) {
     if v == 0.0 {
         out.push_str(if v.is_sign_negative() { "-0" } else { "0" });
         return;
+    }
+    // Fast path: ryu already wrote fixed notation inside our fixed range; only an integral
+    // value's `.0` has to go.
+    if !digits.contains('e') {
+        let body = digits.strip_prefix('-').unwrap_or(digits);
+        if let Some((int_part, frac)) = body.split_once('.') {
+            let in_range = if int_part == "0" {
+                frac.bytes().take_while(|&b| b == b'0').count() < 4
+            } else {
+                (int_part.len() as i32) - 1 < max_fixed
+            };
+            if in_range {
+                out.push_str(digits.strip_suffix(".0").unwrap_or(digits));
+                return;
+            }
+        }
     }
     let (neg, s) = match digits.strip_prefix('-') {
         Some(rest) => (true, rest),

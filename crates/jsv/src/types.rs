@@ -267,10 +267,26 @@ pub enum DateKind {
 /// `yyyyMMdd`, ISO 8601 date-times with `T` or a space, 1–7 fraction digits, `Z` or `±hh:mm`,
 /// and WCF `/Date(ms)/`. As upstream with a UTC server, text with a zone is converted to UTC
 /// and given the `Local` kind, so an echoed `...Z` comes back as `...+00:00`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+///
+/// Equality and hashing compare the instant only (the ticks), as .NET's `DateTime.Equals` does.
+#[derive(Debug, Clone, Copy, Default)]
 pub struct DateTime {
     ticks: i64,
     kind: DateKind,
+}
+
+impl PartialEq for DateTime {
+    fn eq(&self, other: &Self) -> bool {
+        self.ticks == other.ticks
+    }
+}
+
+impl Eq for DateTime {}
+
+impl std::hash::Hash for DateTime {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.ticks.hash(state);
+    }
 }
 
 const MAX_TICKS: i64 = 3_155_378_975_999_999_999;

@@ -31,7 +31,7 @@ function twilioCall(sid, { from, to, direction, status, start, end, duration, pr
     });
 }
 
-export function workedExampleCalls() {
+function workedExampleCalls() {
     const [c1, c2, c3, c4] = cfg.callSids;
     return [
         twilioCall(c1, { from: '+14155550101', to: '+14155550199', direction: 'inbound', status: 'completed',

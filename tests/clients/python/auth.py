@@ -1,7 +1,8 @@
 """Authentication checks through the Python `servicestack` client:
  - no credentials -> ListUsageRecords raises WebServiceException 401;
  - credentials login (Authenticate provider "credentials"), then ListUsageRecords with only the
-   requests.Session cookie jar;
+   requests.Session cookie jar, and from fresh clients holding only the session cookies
+   (ss-id/ss-pid/ss-opt) or only the JWT cookie (ss-tok);
  - a fresh client with only `bearer_token` set (no cookies) calls ListUsageRecords;
  - a user without roles logs in and gets 403 on ListUsageRecords.
     python auth.py <baseUrl> '{"user","password","noRoleUser","noRolePassword","accountId"}'"""
@@ -33,6 +34,21 @@ def main():
     result["login"] = attempt(via_cookies, login(CFG["user"], CFG["password"]))
     result["loginCookies"] = cookie_names(via_cookies.client)
     result["cookies"] = attempt(via_cookies, lambda c: c.get(usage()))
+
+    # Fresh clients holding only some of those cookies: the session ones, or the JWT one.
+    def copy_cookies(names):
+        t = Tracked(BASE_URL)
+        for cookie in via_cookies.client._session.cookies:
+            if cookie.name in names:
+                t.client._session.cookies.set_cookie(cookie)
+        return t
+
+    session_only = copy_cookies({"ss-id", "ss-pid", "ss-opt"})
+    result["sessionCookiesOnly"] = attempt(session_only, lambda c: c.get(usage()))
+    result["sessionCookiesOnlyNames"] = cookie_names(session_only.client)
+    token_only = copy_cookies({"ss-tok"})
+    result["tokenCookieOnly"] = attempt(token_only, lambda c: c.get(usage()))
+    result["tokenCookieOnlyNames"] = cookie_names(token_only.client)
 
     bearer = Tracked(BASE_URL)
     token = (result["login"].get("response") or {}).get("bearerToken") if result["login"]["ok"] else None

@@ -10,9 +10,9 @@
 //! Crate-internal code that needs SQL the trait does not cover (sessions, refresh tokens, API
 //! keys, settings) uses the connections of [`SqliteStore`] directly:
 //!
-//! - [`SqliteStore::read`] runs a closure with a pooled read-only-by-convention connection on
+//! - `SqliteStore::read` runs a closure with a pooled read-only-by-convention connection on
 //!   the calling thread (call it from a blocking thread). WAL lets readers run beside the writer.
-//! - [`SqliteStore::write`] (blocking) and [`SqliteStore::write_async`] (awaitable) send a
+//! - `SqliteStore::write` (blocking) and `SqliteStore::write_async` (awaitable) send a
 //!   closure to the single writer thread. It runs inside a savepoint of the current group
 //!   transaction, so an `Err` rolls back only that closure's changes; the result is delivered
 //!   only after the `COMMIT` that contains it returned, so an acknowledged write is on disk.
@@ -22,6 +22,10 @@
 //! Times are stored as RFC 3339 UTC text (see [`sqlite::ts`]), money as integer micro-units.
 //!
 //! `src/store/auth.rs` is compiled in automatically once it exists (see `build.rs`).
+//! [`SqliteStore`] also implements `gateway::auth::AuthStore`, which shares the method names
+//! `create_user`, `get_user` and `find_user_by_name` with [`BillingStore`]; where both traits
+//! are in scope, call them as `BillingStore::create_user(&store, ...)`. Call sessions are
+//! therefore named `create_evo_session`/`get_evo_session` here, apart from login sessions.
 
 #[cfg(billing_auth_store)]
 pub mod auth;
@@ -187,7 +191,10 @@ pub struct Call {
 impl Call {
     /// Whether two versions of a call describe the same call (the import time aside).
     pub fn same_content(&self, other: &Call) -> bool {
-        Call { imported_at: other.imported_at, ..self.clone() } == *other
+        Call {
+            imported_at: other.imported_at,
+            ..self.clone()
+        } == *other
     }
 }
 
@@ -310,7 +317,11 @@ pub trait BillingStore: Send + Sync + 'static {
     /// A customer by id.
     fn get_customer(&self, id: &str) -> Result<Option<Customer>, StoreError>;
     /// A page of an account's customers, in creation order, and their total number.
-    fn list_customers(&self, account_id: &str, page: Page) -> Result<(Vec<Customer>, i64), StoreError>;
+    fn list_customers(
+        &self,
+        account_id: &str,
+        page: Page,
+    ) -> Result<(Vec<Customer>, i64), StoreError>;
 
     /// Creates a user with roles, permissions and accounts in one transaction; a duplicate user
     /// name or email is a [`StoreError::Conflict`].
@@ -329,9 +340,9 @@ pub trait BillingStore: Send + Sync + 'static {
     fn set_user_roles(&self, user_id: &str, roles: &[String]) -> Result<(), StoreError>;
 
     /// Creates a session; a duplicate id is a [`StoreError::Conflict`].
-    fn create_session(&self, session: &EvoSession) -> Result<(), StoreError>;
+    fn create_evo_session(&self, session: &EvoSession) -> Result<(), StoreError>;
     /// A session by id.
-    fn get_session(&self, id: &str) -> Result<Option<EvoSession>, StoreError>;
+    fn get_evo_session(&self, id: &str) -> Result<Option<EvoSession>, StoreError>;
 
     /// Inserts or updates calls by SID, all or nothing; changing a call that already has a
     /// billable is a [`StoreError::Conflict`].
@@ -350,7 +361,11 @@ pub trait BillingStore: Send + Sync + 'static {
     /// stored row.
     fn set_rate(&self, rate: &Rate) -> Result<Rate, StoreError>;
     /// A page of rates: the system defaults, plus the account's rows when `account_id` is set.
-    fn list_rates(&self, account_id: Option<&str>, page: Page) -> Result<(Vec<Rate>, i64), StoreError>;
+    fn list_rates(
+        &self,
+        account_id: Option<&str>,
+        page: Page,
+    ) -> Result<(Vec<Rate>, i64), StoreError>;
 
     /// The billable of a call.
     fn get_billable_by_call(&self, call_sid: &str) -> Result<Option<Billable>, StoreError>;
@@ -358,7 +373,11 @@ pub trait BillingStore: Send + Sync + 'static {
     /// same transaction. Returns only after the commit.
     fn insert_billable(&self, billable: &Billable) -> Result<InsertOutcome, StoreError>;
     /// A page of billables by usage date, and their total number.
-    fn list_billables(&self, filter: &BillableFilter, page: Page) -> Result<(Vec<Billable>, i64), StoreError>;
+    fn list_billables(
+        &self,
+        filter: &BillableFilter,
+        page: Page,
+    ) -> Result<(Vec<Billable>, i64), StoreError>;
     /// Totals per leaf category of billed billables of an account between two UTC days,
     /// inclusive, from the daily roll-up.
     fn usage_by_category(

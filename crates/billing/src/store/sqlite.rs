@@ -3,8 +3,8 @@
 
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
 use std::sync::Mutex;
+use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -14,16 +14,24 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 use tokio::sync::oneshot;
 
 use super::{
-    Account, Billable, BillableFilter, BillingStore, Call, Customer, EvoSession, ImportOutcome, InsertOutcome,
-    NewUserRecord, Page, Rate, StoreError, UsageTotals, User,
+    Account, Billable, BillableFilter, BillingStore, Call, Customer, EvoSession, ImportOutcome,
+    InsertOutcome, NewUserRecord, Page, Rate, StoreError, UsageTotals, User,
 };
 use crate::money::Money;
 
 /// Ordered migrations; each runs in its own transaction and is recorded in
 /// `schema_migrations`.
 const MIGRATIONS: &[(i64, &str, &str)] = &[
-    (1, "0001_core", include_str!("../../migrations/0001_core.sql")),
-    (2, "0002_auth", include_str!("../../migrations/0002_auth.sql")),
+    (
+        1,
+        "0001_core",
+        include_str!("../../migrations/0001_core.sql"),
+    ),
+    (
+        2,
+        "0002_auth",
+        include_str!("../../migrations/0002_auth.sql"),
+    ),
 ];
 
 /// Writes committed together at most; bounds the latency one slow batch adds.
@@ -38,19 +46,28 @@ pub fn ts(t: &DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }
 
-fn conversion_error(idx: usize, e: impl std::error::Error + Send + Sync + 'static) -> rusqlite::Error {
+fn conversion_error(
+    idx: usize,
+    e: impl std::error::Error + Send + Sync + 'static,
+) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, Box::new(e))
 }
 
 fn get_ts(row: &Row<'_>, idx: usize) -> rusqlite::Result<DateTime<Utc>> {
     let s: String = row.get(idx)?;
-    DateTime::parse_from_rfc3339(&s).map(|t| t.with_timezone(&Utc)).map_err(|e| conversion_error(idx, e))
+    DateTime::parse_from_rfc3339(&s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| conversion_error(idx, e))
 }
 
 fn get_opt_ts(row: &Row<'_>, idx: usize) -> rusqlite::Result<Option<DateTime<Utc>>> {
     let s: Option<String> = row.get(idx)?;
-    s.map(|s| DateTime::parse_from_rfc3339(&s).map(|t| t.with_timezone(&Utc)).map_err(|e| conversion_error(idx, e)))
-        .transpose()
+    s.map(|s| {
+        DateTime::parse_from_rfc3339(&s)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|e| conversion_error(idx, e))
+    })
+    .transpose()
 }
 
 fn get_date(row: &Row<'_>, idx: usize) -> rusqlite::Result<NaiveDate> {
@@ -63,7 +80,8 @@ fn date(d: NaiveDate) -> String {
 }
 
 fn micros(m: Money, what: &str) -> Result<i64, StoreError> {
-    m.to_micros().ok_or_else(|| StoreError::Invalid(format!("{what} {m} has more than 6 decimals")))
+    m.to_micros()
+        .ok_or_else(|| StoreError::Invalid(format!("{what} {m} has more than 6 decimals")))
 }
 
 /// Turns a UNIQUE/PRIMARY KEY violation into [`StoreError::Conflict`].
@@ -194,7 +212,11 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
         "CREATE TABLE IF NOT EXISTS schema_migrations (
             version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
     )?;
-    let current: i64 = conn.query_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", [], |r| r.get(0))?;
+    let current: i64 = conn.query_row(
+        "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+        [],
+        |r| r.get(0),
+    )?;
     for &(version, name, sql) in MIGRATIONS.iter().filter(|m| m.0 > current) {
         let apply = || -> rusqlite::Result<()> {
             conn.execute_batch("BEGIN IMMEDIATE")?;
@@ -229,7 +251,9 @@ pub struct SqliteStore {
 
 impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqliteStore").field("path", &self.path).finish_non_exhaustive()
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
     }
 }
 
@@ -270,7 +294,9 @@ impl SqliteStore {
         }
         let conn = Connection::open_with_flags(
             &self.path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_URI
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         configure(&conn)?;
         Ok(conn)
@@ -281,7 +307,10 @@ impl SqliteStore {
     ///
     /// # Errors
     /// Whatever `f` returns, or a failure to open a connection.
-    pub(crate) fn read<R>(&self, f: impl FnOnce(&Connection) -> Result<R, StoreError>) -> Result<R, StoreError> {
+    pub(crate) fn read<R>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
         let conn = self.reader()?;
         let r = f(&conn);
         let mut pool = self.readers.lock().unwrap_or_else(|p| p.into_inner());
@@ -296,9 +325,17 @@ impl SqliteStore {
         R: Send + 'static,
         F: FnOnce(&Connection) -> Result<R, StoreError> + Send + 'static,
     {
-        let job: Box<dyn WriteJob> = Box::new(Task { work: Some(f), result: None, reply });
+        let job: Box<dyn WriteJob> = Box::new(Task {
+            work: Some(f),
+            result: None,
+            reply,
+        });
         let guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        guard.as_ref().ok_or(StoreError::WriterGone)?.send(job).map_err(|_| StoreError::WriterGone)
+        guard
+            .as_ref()
+            .ok_or(StoreError::WriterGone)?
+            .send(job)
+            .map_err(|_| StoreError::WriterGone)
     }
 
     /// Runs `f` on the writer thread, inside a savepoint of a group transaction, and returns
@@ -338,16 +375,24 @@ impl Drop for SqliteStore {
     fn drop(&mut self) {
         // Closing the channel lets the writer drain what is queued and exit.
         self.writer.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some(h) = self.writer_thread.lock().unwrap_or_else(|p| p.into_inner()).take() {
+        if let Some(h) = self
+            .writer_thread
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+        {
             let _ = h.join();
         }
     }
 }
 
-const ACCOUNT_COLS: &str = "id, name, parent_account_id, twilio_account_sid, price_unit, created_at";
+const ACCOUNT_COLS: &str =
+    "id, name, parent_account_id, twilio_account_sid, price_unit, created_at";
 const CUSTOMER_COLS: &str = "id, account_id, parent_customer_id, name, reference_id, created_at";
-const USER_COLS: &str = "id, user_name, email, first_name, last_name, display_name, password_hash, created_at";
-const SESSION_COLS: &str = "id, account_id, customer_id, call_sid, channel, from_address, to_address, date_created";
+const USER_COLS: &str =
+    "id, user_name, email, first_name, last_name, display_name, password_hash, created_at";
+const SESSION_COLS: &str =
+    "id, account_id, customer_id, call_sid, channel, from_address, to_address, date_created";
 const CALL_COLS: &str = "sid, account_sid, parent_call_sid, from_address, to_address, direction, status, \
      start_time, end_time, duration_seconds, provider_price, provider_price_unit, imported_at";
 const RATE_COLS: &str = "id, account_id, customer_id, category, unit_price";
@@ -459,12 +504,18 @@ fn strings(conn: &Connection, sql: &str, key: &str) -> Result<Vec<String>, Store
 
 fn billable_by_call(conn: &Connection, call_sid: &str) -> Result<Option<Billable>, StoreError> {
     let sql = format!("SELECT {BILLABLE_COLS} FROM billables WHERE call_sid = ?1");
-    Ok(conn.prepare_cached(&sql)?.query_row(params![call_sid], billable_row).optional()?)
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row(params![call_sid], billable_row)
+        .optional()?)
 }
 
 fn call_by_sid(conn: &Connection, sid: &str) -> Result<Option<Call>, StoreError> {
     let sql = format!("SELECT {CALL_COLS} FROM calls WHERE sid = ?1");
-    Ok(conn.prepare_cached(&sql)?.query_row(params![sid], call_row).optional()?)
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row(params![sid], call_row)
+        .optional()?)
 }
 
 fn insert_billable_tx(conn: &Connection, b: &Billable) -> Result<InsertOutcome, StoreError> {
@@ -497,7 +548,10 @@ fn insert_billable_tx(conn: &Connection, b: &Billable) -> Result<InsertOutcome, 
     if inserted == 0 {
         return match billable_by_call(conn, &b.call_sid)? {
             Some(existing) => Ok(InsertOutcome::Existing(Box::new(existing))),
-            None => Err(StoreError::Conflict(format!("billable for {} could not be inserted", b.call_sid))),
+            None => Err(StoreError::Conflict(format!(
+                "billable for {} could not be inserted",
+                b.call_sid
+            ))),
         };
     }
     if b.billed {
@@ -522,9 +576,18 @@ impl BillingStore for SqliteStore {
     fn create_account(&self, a: &Account) -> Result<(), StoreError> {
         let a = a.clone();
         self.write(move |conn| {
-            conn.prepare_cached(&format!("INSERT INTO accounts ({ACCOUNT_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"))?
-                .execute(params![a.id, a.name, a.parent_account_id, a.twilio_account_sid, a.price_unit, ts(&a.created_at)])
-                .map_err(|e| conflict_on_unique(e, "an account with this id or Twilio account SID"))?;
+            conn.prepare_cached(&format!(
+                "INSERT INTO accounts ({ACCOUNT_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+            ))?
+            .execute(params![
+                a.id,
+                a.name,
+                a.parent_account_id,
+                a.twilio_account_sid,
+                a.price_unit,
+                ts(&a.created_at)
+            ])
+            .map_err(|e| conflict_on_unique(e, "an account with this id or Twilio account SID"))?;
             Ok(())
         })
     }
@@ -532,23 +595,38 @@ impl BillingStore for SqliteStore {
     fn get_account(&self, id: &str) -> Result<Option<Account>, StoreError> {
         self.read(|conn| {
             let sql = format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE id = ?1");
-            Ok(conn.prepare_cached(&sql)?.query_row(params![id], account_row).optional()?)
+            Ok(conn
+                .prepare_cached(&sql)?
+                .query_row(params![id], account_row)
+                .optional()?)
         })
     }
 
     fn get_account_by_sid(&self, sid: &str) -> Result<Option<Account>, StoreError> {
         self.read(|conn| {
             let sql = format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE twilio_account_sid = ?1");
-            Ok(conn.prepare_cached(&sql)?.query_row(params![sid], account_row).optional()?)
+            Ok(conn
+                .prepare_cached(&sql)?
+                .query_row(params![sid], account_row)
+                .optional()?)
         })
     }
 
     fn create_customer(&self, c: &Customer) -> Result<(), StoreError> {
         let c = c.clone();
         self.write(move |conn| {
-            conn.prepare_cached(&format!("INSERT INTO customers ({CUSTOMER_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"))?
-                .execute(params![c.id, c.account_id, c.parent_customer_id, c.name, c.reference_id, ts(&c.created_at)])
-                .map_err(|e| conflict_on_unique(e, "a customer with this id"))?;
+            conn.prepare_cached(&format!(
+                "INSERT INTO customers ({CUSTOMER_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+            ))?
+            .execute(params![
+                c.id,
+                c.account_id,
+                c.parent_customer_id,
+                c.name,
+                c.reference_id,
+                ts(&c.created_at)
+            ])
+            .map_err(|e| conflict_on_unique(e, "a customer with this id"))?;
             Ok(())
         })
     }
@@ -556,11 +634,18 @@ impl BillingStore for SqliteStore {
     fn get_customer(&self, id: &str) -> Result<Option<Customer>, StoreError> {
         self.read(|conn| {
             let sql = format!("SELECT {CUSTOMER_COLS} FROM customers WHERE id = ?1");
-            Ok(conn.prepare_cached(&sql)?.query_row(params![id], customer_row).optional()?)
+            Ok(conn
+                .prepare_cached(&sql)?
+                .query_row(params![id], customer_row)
+                .optional()?)
         })
     }
 
-    fn list_customers(&self, account_id: &str, page: Page) -> Result<(Vec<Customer>, i64), StoreError> {
+    fn list_customers(
+        &self,
+        account_id: &str,
+        page: Page,
+    ) -> Result<(Vec<Customer>, i64), StoreError> {
         let (offset, limit) = offset_limit(page);
         self.read(|conn| {
             let total: i64 = conn
@@ -578,29 +663,37 @@ impl BillingStore for SqliteStore {
         let u = u.clone();
         self.write(move |conn| {
             let user = &u.user;
-            conn.prepare_cached(&format!("INSERT INTO users ({USER_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"))?
-                .execute(params![
-                    user.id,
-                    user.user_name,
-                    user.email,
-                    user.first_name,
-                    user.last_name,
-                    user.display_name,
-                    user.password_hash,
-                    ts(&user.created_at),
-                ])
-                .map_err(|e| conflict_on_unique(e, "a user with this user name or email address"))?;
+            conn.prepare_cached(&format!(
+                "INSERT INTO users ({USER_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+            ))?
+            .execute(params![
+                user.id,
+                user.user_name,
+                user.email,
+                user.first_name,
+                user.last_name,
+                user.display_name,
+                user.password_hash,
+                ts(&user.created_at),
+            ])
+            .map_err(|e| conflict_on_unique(e, "a user with this user name or email address"))?;
             for role in &u.roles {
-                conn.prepare_cached("INSERT OR IGNORE INTO user_roles (user_id, role) VALUES (?1, ?2)")?
-                    .execute(params![user.id, role])?;
+                conn.prepare_cached(
+                    "INSERT OR IGNORE INTO user_roles (user_id, role) VALUES (?1, ?2)",
+                )?
+                .execute(params![user.id, role])?;
             }
             for p in &u.permissions {
-                conn.prepare_cached("INSERT OR IGNORE INTO user_permissions (user_id, permission) VALUES (?1, ?2)")?
-                    .execute(params![user.id, p])?;
+                conn.prepare_cached(
+                    "INSERT OR IGNORE INTO user_permissions (user_id, permission) VALUES (?1, ?2)",
+                )?
+                .execute(params![user.id, p])?;
             }
             for a in &u.account_ids {
-                conn.prepare_cached("INSERT OR IGNORE INTO user_accounts (user_id, account_id) VALUES (?1, ?2)")?
-                    .execute(params![user.id, a])?;
+                conn.prepare_cached(
+                    "INSERT OR IGNORE INTO user_accounts (user_id, account_id) VALUES (?1, ?2)",
+                )?
+                .execute(params![user.id, a])?;
             }
             Ok(())
         })
@@ -609,7 +702,10 @@ impl BillingStore for SqliteStore {
     fn get_user(&self, id: &str) -> Result<Option<User>, StoreError> {
         self.read(|conn| {
             let sql = format!("SELECT {USER_COLS} FROM users WHERE id = ?1");
-            Ok(conn.prepare_cached(&sql)?.query_row(params![id], user_row).optional()?)
+            Ok(conn
+                .prepare_cached(&sql)?
+                .query_row(params![id], user_row)
+                .optional()?)
         })
     }
 
@@ -617,60 +713,87 @@ impl BillingStore for SqliteStore {
         self.read(|conn| {
             // The column's NOCASE collation makes this match ignoring case.
             let sql = format!("SELECT {USER_COLS} FROM users WHERE user_name = ?1");
-            Ok(conn.prepare_cached(&sql)?.query_row(params![user_name], user_row).optional()?)
+            Ok(conn
+                .prepare_cached(&sql)?
+                .query_row(params![user_name], user_row)
+                .optional()?)
         })
     }
 
     fn user_roles(&self, user_id: &str) -> Result<Vec<String>, StoreError> {
-        self.read(|conn| strings(conn, "SELECT role FROM user_roles WHERE user_id = ?1 ORDER BY role", user_id))
+        self.read(|conn| {
+            strings(
+                conn,
+                "SELECT role FROM user_roles WHERE user_id = ?1 ORDER BY role",
+                user_id,
+            )
+        })
     }
 
     fn user_permissions(&self, user_id: &str) -> Result<Vec<String>, StoreError> {
         self.read(|conn| {
-            strings(conn, "SELECT permission FROM user_permissions WHERE user_id = ?1 ORDER BY permission", user_id)
+            strings(
+                conn,
+                "SELECT permission FROM user_permissions WHERE user_id = ?1 ORDER BY permission",
+                user_id,
+            )
         })
     }
 
     fn user_account_ids(&self, user_id: &str) -> Result<Vec<String>, StoreError> {
-        self.read(|conn| strings(conn, "SELECT account_id FROM user_accounts WHERE user_id = ?1 ORDER BY rowid", user_id))
+        self.read(|conn| {
+            strings(
+                conn,
+                "SELECT account_id FROM user_accounts WHERE user_id = ?1 ORDER BY rowid",
+                user_id,
+            )
+        })
     }
 
     fn set_user_roles(&self, user_id: &str, roles: &[String]) -> Result<(), StoreError> {
         let user_id = user_id.to_string();
         let roles = roles.to_vec();
         self.write(move |conn| {
-            conn.prepare_cached("DELETE FROM user_roles WHERE user_id = ?1")?.execute(params![user_id])?;
+            conn.prepare_cached("DELETE FROM user_roles WHERE user_id = ?1")?
+                .execute(params![user_id])?;
             for role in &roles {
-                conn.prepare_cached("INSERT OR IGNORE INTO user_roles (user_id, role) VALUES (?1, ?2)")?
-                    .execute(params![user_id, role])?;
+                conn.prepare_cached(
+                    "INSERT OR IGNORE INTO user_roles (user_id, role) VALUES (?1, ?2)",
+                )?
+                .execute(params![user_id, role])?;
             }
             Ok(())
         })
     }
 
-    fn create_session(&self, s: &EvoSession) -> Result<(), StoreError> {
+    fn create_evo_session(&self, s: &EvoSession) -> Result<(), StoreError> {
         let s = s.clone();
         self.write(move |conn| {
-            conn.prepare_cached(&format!("INSERT INTO sessions ({SESSION_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"))?
-                .execute(params![
-                    s.id,
-                    s.account_id,
-                    s.customer_id,
-                    s.call_sid,
-                    s.channel,
-                    s.from_address,
-                    s.to_address,
-                    ts(&s.date_created),
-                ])
-                .map_err(|e| conflict_on_unique(e, "a session with this id"))?;
+            conn.prepare_cached(&format!(
+                "INSERT INTO sessions ({SESSION_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+            ))?
+            .execute(params![
+                s.id,
+                s.account_id,
+                s.customer_id,
+                s.call_sid,
+                s.channel,
+                s.from_address,
+                s.to_address,
+                ts(&s.date_created),
+            ])
+            .map_err(|e| conflict_on_unique(e, "a session with this id"))?;
             Ok(())
         })
     }
 
-    fn get_session(&self, id: &str) -> Result<Option<EvoSession>, StoreError> {
+    fn get_evo_session(&self, id: &str) -> Result<Option<EvoSession>, StoreError> {
         self.read(|conn| {
             let sql = format!("SELECT {SESSION_COLS} FROM sessions WHERE id = ?1");
-            Ok(conn.prepare_cached(&sql)?.query_row(params![id], session_row).optional()?)
+            Ok(conn
+                .prepare_cached(&sql)?
+                .query_row(params![id], session_row)
+                .optional()?)
         })
     }
 
@@ -767,7 +890,11 @@ impl BillingStore for SqliteStore {
         })
     }
 
-    fn list_rates(&self, account_id: Option<&str>, page: Page) -> Result<(Vec<Rate>, i64), StoreError> {
+    fn list_rates(
+        &self,
+        account_id: Option<&str>,
+        page: Page,
+    ) -> Result<(Vec<Rate>, i64), StoreError> {
         let (offset, limit) = offset_limit(page);
         self.read(|conn| {
             let filter = "account_id IS NULL OR account_id = ?1";
@@ -794,7 +921,11 @@ impl BillingStore for SqliteStore {
         self.write(move |conn| insert_billable_tx(conn, &b))
     }
 
-    fn list_billables(&self, f: &BillableFilter, page: Page) -> Result<(Vec<Billable>, i64), StoreError> {
+    fn list_billables(
+        &self,
+        f: &BillableFilter,
+        page: Page,
+    ) -> Result<(Vec<Billable>, i64), StoreError> {
         let (offset, limit) = offset_limit(page);
         self.read(|conn| {
             let filter = "account_id = ?1 AND usage_date BETWEEN ?2 AND ?3 AND (?4 IS NULL OR customer_id = ?4)";

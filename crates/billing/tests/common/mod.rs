@@ -85,12 +85,24 @@ pub fn user(store: &dyn BillingStore, name: &str, roles: &[&str], accounts: &[&s
 
 pub async fn account(f: &Fixture, name: &str, sid: &str) -> AccountInfo {
     f.svc
-        .new_account(NewAccount { name: Some(name.into()), twilio_account_sid: Some(sid.into()), price_unit: None }, admin())
+        .new_account(
+            NewAccount {
+                name: Some(name.into()),
+                twilio_account_sid: Some(sid.into()),
+                price_unit: None,
+            },
+            admin(),
+        )
         .await
         .unwrap()
 }
 
-pub async fn customer(f: &Fixture, account_id: &str, name: &str, parent: Option<&str>) -> CustomerInfo {
+pub async fn customer(
+    f: &Fixture,
+    account_id: &str,
+    name: &str,
+    parent: Option<&str>,
+) -> CustomerInfo {
     f.svc
         .new_customer(
             NewCustomer {
@@ -105,6 +117,10 @@ pub async fn customer(f: &Fixture, account_id: &str, name: &str, parent: Option<
         .unwrap()
 }
 
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one argument per Twilio field a test varies"
+)]
 pub fn twilio_call(
     sid: &str,
     account_sid: &str,
@@ -153,30 +169,73 @@ pub async fn worked_example(f: &Fixture) -> Example {
     let account = account(f, "Acme", ACCOUNT_SID).await;
     let customer = customer(f, &account.id, "Acme Retail", None).await;
     let calls = vec![
-        twilio_call(&call_sid(1), ACCOUNT_SID, "+15551230001", "+15557654321", "inbound", "completed",
-            "Wed, 01 May 2024 10:00:00 +0000", Some("75")),
-        twilio_call(&call_sid(2), ACCOUNT_SID, "+15551230002", "+18005550100", "inbound", "completed",
-            "2024-05-10T23:59:59Z", Some("130")),
-        twilio_call(&call_sid(3), ACCOUNT_SID, "+15557654321", "+15550000003", "outbound-api", "completed",
-            "Fri, 31 May 2024 23:00:00 +0000", Some("30")),
-        twilio_call(&call_sid(4), ACCOUNT_SID, "+15551230004", "+15557654321", "inbound", "busy",
-            "2024-05-15T08:00:00Z", Some("0")),
+        twilio_call(
+            &call_sid(1),
+            ACCOUNT_SID,
+            "+15551230001",
+            "+15557654321",
+            "inbound",
+            "completed",
+            "Wed, 01 May 2024 10:00:00 +0000",
+            Some("75"),
+        ),
+        twilio_call(
+            &call_sid(2),
+            ACCOUNT_SID,
+            "+15551230002",
+            "+18005550100",
+            "inbound",
+            "completed",
+            "2024-05-10T23:59:59Z",
+            Some("130"),
+        ),
+        twilio_call(
+            &call_sid(3),
+            ACCOUNT_SID,
+            "+15557654321",
+            "+15550000003",
+            "outbound-api",
+            "completed",
+            "Fri, 31 May 2024 23:00:00 +0000",
+            Some("30"),
+        ),
+        twilio_call(
+            &call_sid(4),
+            ACCOUNT_SID,
+            "+15551230004",
+            "+15557654321",
+            "inbound",
+            "busy",
+            "2024-05-15T08:00:00Z",
+            Some("0"),
+        ),
     ];
     let imported = import(f, calls).await.unwrap();
     assert_eq!((imported.imported, imported.updated), (4, 0));
     for n in 1..=4 {
-        f.svc.new_billable(bill(&account.id, &customer.id, &call_sid(n)), admin()).await.unwrap();
+        f.svc
+            .new_billable(bill(&account.id, &customer.id, &call_sid(n)), admin())
+            .await
+            .unwrap();
     }
     Example { account, customer }
 }
 
-pub fn assert_err(r: Result<impl std::fmt::Debug, ApiError>, status: u16, code: &str, field: Option<&str>) -> ApiError {
+pub fn assert_err(
+    r: Result<impl std::fmt::Debug, ApiError>,
+    status: u16,
+    code: &str,
+    field: Option<&str>,
+) -> ApiError {
     let e = r.expect_err("expected an error");
     assert_eq!(e.status(), status, "{e}");
     assert_eq!(e.error_code(), code, "{e}");
-    match field {
-        Some(f) => assert_eq!(e.errors().first().map(|x| x.field_name.as_str()), Some(f), "{e}"),
-        None => {}
+    if let Some(f) = field {
+        assert_eq!(
+            e.errors().first().map(|x| x.field_name.as_str()),
+            Some(f),
+            "{e}"
+        );
     }
     e
 }

@@ -8,9 +8,15 @@
 //!
 //! The pinned client packages are installed by `.ci/install-clients.sh` (run once per test
 //! binary; it skips what is already installed). A missing `node`, `npm` or `python3` fails the
-//! test with a clear message: these tests never skip silently.
+//! test with a clear message: these tests never skip silently. Set `EVOGATE_CLIENTS_REPORT=1`
+//! (with `--nocapture`) to see every driver's report.
 
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout
+)]
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
@@ -27,11 +33,6 @@ use serde_json::{Value, json};
 // The server
 // -------------------------------------------------------------------------------------------
 
-/// The administrator every test server is started with.
-pub const ADMIN_USER: &str = "admin@evogate.test";
-/// Its password.
-pub const ADMIN_PASSWORD: &str = "Admin-Passw0rd-for-client-tests";
-
 /// A running evogate on 127.0.0.1 with a fresh store, stopped when dropped.
 pub struct Server {
     /// `http://127.0.0.1:{port}`, no trailing slash.
@@ -43,8 +44,9 @@ pub struct Server {
     _guard: Box<dyn std::any::Any>,
 }
 
-/// Starts the real application (`evogate::Application::build`) on 127.0.0.1:0 with a
-/// temporary database and the test administrator, on the current tokio runtime.
+/// Starts the real application (`evogate::Application::build`, via `tests/common`'s
+/// `spawn_app`) on 127.0.0.1:0 with a temporary database and the first administrator, on the
+/// current tokio runtime; it stops when the test's runtime ends.
 pub async fn start_server() -> Server {
     server_impl::start().await
 }
@@ -70,7 +72,10 @@ impl Admin {
             .timeout(Duration::from_secs(30))
             .build()
             .expect("reqwest client");
-        let admin = Admin { http, base_url: server.base_url.clone() };
+        let admin = Admin {
+            http,
+            base_url: server.base_url.clone(),
+        };
         admin
             .call(
                 "POST",
@@ -95,7 +100,14 @@ impl Admin {
                     .as_object()
                     .map(|o| {
                         o.iter()
-                            .map(|(k, v)| (k.clone(), v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())))
+                            .map(|(k, v)| {
+                                (
+                                    k.clone(),
+                                    v.as_str()
+                                        .map(str::to_string)
+                                        .unwrap_or_else(|| v.to_string()),
+                                )
+                            })
                             .collect()
                     })
                     .unwrap_or_default();
@@ -111,27 +123,50 @@ impl Admin {
             .unwrap_or_else(|e| panic!("seeding: {method} {url} failed: {e}"));
         let status = res.status();
         let text = res.text().await.unwrap_or_default();
-        assert!(status.is_success(), "seeding: {method} {url} {body} answered {status}: {text}");
-        if text.trim().is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) }
+        assert!(
+            status.is_success(),
+            "seeding: {method} {url} {body} answered {status}: {text}"
+        );
+        if text.trim().is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        }
     }
 
     /// Creates an account (`NewAccount`) with a fresh Twilio account SID; returns (id, sid).
     pub async fn new_account(&self, name: &str) -> (String, String) {
         let sid = twilio_sid("AC");
         let acc = self
-            .call("POST", "NewAccount", json!({"name": name, "twilioAccountSid": sid, "priceUnit": "usd"}))
+            .call(
+                "POST",
+                "NewAccount",
+                json!({"name": name, "twilioAccountSid": sid, "priceUnit": "usd"}),
+            )
             .await;
         (str_field(&acc, "id"), sid)
     }
 
     /// Creates a customer (`NewCustomer`); returns its id.
     pub async fn new_customer(&self, account_id: &str, name: &str) -> String {
-        let c = self.call("POST", "NewCustomer", json!({"accountId": account_id, "name": name})).await;
+        let c = self
+            .call(
+                "POST",
+                "NewCustomer",
+                json!({"accountId": account_id, "name": name}),
+            )
+            .await;
         str_field(&c, "id")
     }
 
     /// Creates a user (`NewUser`) with these roles, linked to these accounts.
-    pub async fn new_user(&self, email: &str, password: &str, roles: &[&str], account_ids: &[&str]) {
+    pub async fn new_user(
+        &self,
+        email: &str,
+        password: &str,
+        roles: &[&str],
+        account_ids: &[&str],
+    ) {
         self.call(
             "POST",
             "NewUser",
@@ -149,33 +184,38 @@ impl Admin {
 
     /// Imports Twilio calls (`ImportCalls`, snake_case Twilio JSON).
     pub async fn import_calls(&self, calls: Vec<Value>) -> Value {
-        self.call("POST", "ImportCalls", json!({ "calls": calls })).await
+        self.call("POST", "ImportCalls", json!({ "calls": calls }))
+            .await
     }
 }
 
-/// A Twilio Call resource as Twilio returns it.
-pub fn twilio_call(sid: &str, account_sid: &str, direction: &str, status: &str, to: &str, start: &str, end: &str, duration: u32) -> Value {
+/// A Twilio Call resource as Twilio returns it: a completed 75-second inbound call to a local
+/// number on 2024-05-03 (billed 2 minutes as `calls-inbound-local`).
+pub fn completed_inbound_call(sid: &str, account_sid: &str) -> Value {
     json!({
         "sid": sid,
         "account_sid": account_sid,
         "parent_call_sid": null,
         "from": "+14155550100",
-        "to": to,
-        "direction": direction,
-        "status": status,
-        "start_time": start,
-        "end_time": end,
-        "duration": duration.to_string(),
-        "price": null,
+        "to": "+14155550199",
+        "direction": "inbound",
+        "status": "completed",
+        "start_time": "Fri, 03 May 2024 10:00:00 +0000",
+        "end_time": "Fri, 03 May 2024 10:01:15 +0000",
+        "duration": "75",
+        "price": "-0.00850",
         "price_unit": "USD",
-        "date_created": start,
-        "date_updated": end,
+        "date_created": "Fri, 03 May 2024 10:00:00 +0000",
+        "date_updated": "Fri, 03 May 2024 10:01:15 +0000",
         "uri": format!("/2010-04-01/Accounts/{account_sid}/Calls/{sid}.json"),
     })
 }
 
 fn str_field(v: &Value, key: &str) -> String {
-    v.get(key).and_then(Value::as_str).unwrap_or_else(|| panic!("seeding: no string `{key}` in {v}")).to_string()
+    v.get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_else(|| panic!("seeding: no string `{key}` in {v}"))
+        .to_string()
 }
 
 /// 32 random lowercase hex digits.
@@ -185,7 +225,12 @@ pub fn hex32() -> String {
     for _ in 0..2 {
         let mut h = RandomState::new().build_hasher();
         h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
-        h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos());
+        h.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_nanos(),
+        );
         out.push_str(&format!("{:016x}", h.finish()));
     }
     out
@@ -207,11 +252,19 @@ pub fn suffix() -> String {
 
 /// The workspace root (`tests/clients` lives there).
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("workspace root")
 }
 
 fn tool_available(tool: &str) -> bool {
-    Command::new(tool).arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
+    Command::new(tool)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 /// Makes sure node, npm and python3 exist and the pinned packages are installed (runs
@@ -271,14 +324,25 @@ impl Client {
 /// Runs `tests/clients/{node,python}/{script}` with `<baseUrl> <config json>` (killed after
 /// `timeout`) and returns the JSON object it printed. Panics with its output when it crashed,
 /// timed out or printed no JSON.
-pub async fn run_driver(client: Client, script: &str, base_url: &str, config: &Value, timeout: Duration) -> Value {
+pub async fn run_driver(
+    client: Client,
+    script: &str,
+    base_url: &str,
+    config: &Value,
+    timeout: Duration,
+) -> Value {
     ensure_clients_installed();
     let root = repo_root();
     let (program, script_path) = match client {
-        Client::TypeScript => (PathBuf::from("node"), root.join("tests/clients/node").join(format!("{script}.mjs"))),
+        Client::TypeScript => (
+            PathBuf::from("node"),
+            root.join("tests/clients/node")
+                .join(format!("{script}.mjs")),
+        ),
         Client::Python => (
             root.join("tests/clients/python/.venv/bin/python"),
-            root.join("tests/clients/python").join(format!("{script}.py")),
+            root.join("tests/clients/python")
+                .join(format!("{script}.py")),
         ),
     };
     let mut cmd = Command::new(&program);
@@ -293,12 +357,16 @@ pub async fn run_driver(client: Client, script: &str, base_url: &str, config: &V
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let label = format!("{} {}", program.display(), script_path.display());
-    tokio::task::spawn_blocking(move || run_bounded(cmd, &label, timeout)).await.expect("driver thread")
+    tokio::task::spawn_blocking(move || run_bounded(cmd, &label, timeout))
+        .await
+        .expect("driver thread")
 }
 
 fn run_bounded(mut cmd: Command, label: &str, timeout: Duration) -> Value {
     let started = Instant::now();
-    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("cannot start {label}: {e}"));
+    let mut child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {label}: {e}"));
     let mut stdout = child.stdout.take().expect("stdout");
     let mut stderr = child.stderr.take().expect("stderr");
     let out_reader = std::thread::spawn(move || {
@@ -325,7 +393,9 @@ fn run_bounded(mut cmd: Command, label: &str, timeout: Duration) -> Value {
     let out = out_reader.join().unwrap_or_default();
     let err = err_reader.join().unwrap_or_default();
     let Some(status) = status else {
-        panic!("{label} did not finish within {timeout:?} and was killed\nstdout:\n{out}\nstderr:\n{err}");
+        panic!(
+            "{label} did not finish within {timeout:?} and was killed\nstdout:\n{out}\nstderr:\n{err}"
+        );
     };
     let report = out
         .lines()
@@ -335,9 +405,18 @@ fn run_bounded(mut cmd: Command, label: &str, timeout: Duration) -> Value {
     match report {
         Some(v) => {
             if let Some(fatal) = v.get("fatal") {
-                panic!("{label} crashed ({status}): {}\nstderr:\n{err}", fatal.as_str().unwrap_or(&fatal.to_string()));
+                panic!(
+                    "{label} crashed ({status}): {}\nstderr:\n{err}",
+                    fatal.as_str().unwrap_or(&fatal.to_string())
+                );
             }
             println!("{label} finished in {:.1?} ({status})", started.elapsed());
+            if std::env::var_os("EVOGATE_CLIENTS_REPORT").is_some() {
+                println!(
+                    "report:\n{}",
+                    serde_json::to_string_pretty(&v).unwrap_or_default()
+                );
+            }
             if !err.trim().is_empty() {
                 println!("driver stderr:\n{err}");
             }
@@ -362,7 +441,11 @@ pub struct Checks<'a> {
 impl<'a> Checks<'a> {
     /// Checks on `report`, titled `what` (e.g. "typescript gateway").
     pub fn new(what: impl Into<String>, report: &'a Value) -> Self {
-        Checks { what: what.into(), report, failures: Vec::new() }
+        Checks {
+            what: what.into(),
+            report,
+            failures: Vec::new(),
+        }
     }
 
     /// The value at a `/`-separated JSON pointer into the report (`Null` when absent).
@@ -388,14 +471,18 @@ impl<'a> Checks<'a> {
         let expected = expected.into();
         let actual = self.at(pointer);
         let ok = json_eq(actual, &expected);
-        self.check(ok, || format!("{pointer}: expected {expected}, got {actual}"))
+        self.check(ok, || {
+            format!("{pointer}: expected {expected}, got {actual}")
+        })
     }
 
     /// `report[pointer]` is a non-empty string.
     pub fn non_empty_str(&mut self, pointer: &str) -> bool {
         let actual = self.at(pointer);
         let ok = actual.as_str().is_some_and(|s| !s.is_empty());
-        self.check(ok, || format!("{pointer}: expected a non-empty string, got {actual}"))
+        self.check(ok, || {
+            format!("{pointer}: expected a non-empty string, got {actual}")
+        })
     }
 
     /// A call `{ok, status, ...}` at `pointer` succeeded with this HTTP status.
@@ -405,7 +492,10 @@ impl<'a> Checks<'a> {
         let st = call.get("status").cloned().unwrap_or(Value::Null);
         let good = ok && st.as_u64() == Some(u64::from(status));
         self.check(good, || {
-            format!("{pointer}: expected success with HTTP {status}, got ok={ok} status={st}: {}", short(call))
+            format!(
+                "{pointer}: expected success with HTTP {status}, got ok={ok} status={st}: {}",
+                short(call)
+            )
         })
     }
 
@@ -415,9 +505,14 @@ impl<'a> Checks<'a> {
         let ok = call.get("ok") == Some(&Value::Bool(false));
         let st = call.get("status").cloned().unwrap_or(Value::Null);
         self.check(ok && st.as_u64() == Some(u64::from(status)), || {
-            format!("{pointer}: expected an error with HTTP {status}, got ok={} status={st}: {}", !ok, short(call))
+            format!(
+                "{pointer}: expected an error with HTTP {status}, got ok={} status={st}: {}",
+                !ok,
+                short(call)
+            )
         });
-        call.pointer("/error/responseStatus").unwrap_or(&Value::Null)
+        call.pointer("/error/responseStatus")
+            .unwrap_or(&Value::Null)
     }
 
     /// A call at `pointer` sent exactly these requests (`"METHOD /path?query"`, path compared
@@ -427,11 +522,23 @@ impl<'a> Checks<'a> {
         let sent: Vec<String> = call
             .get("requests")
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(|r| r.as_str().map(str::to_string)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|r| r.as_str().map(str::to_string))
+                    .collect()
+            })
             .unwrap_or_default();
         let matches = sent.len() >= expected.len()
-            && expected.iter().zip(&sent).all(|(e, s)| if e.contains('?') { s == e } else { s.split('?').next() == Some(e) });
-        self.check(matches, || format!("{pointer}: expected requests {expected:?}, the client sent {sent:?}"))
+            && expected.iter().zip(&sent).all(|(e, s)| {
+                if e.contains('?') {
+                    s == e
+                } else {
+                    s.split('?').next() == Some(e)
+                }
+            });
+        self.check(matches, || {
+            format!("{pointer}: expected requests {expected:?}, the client sent {sent:?}")
+        })
     }
 
     /// Panics listing every failed check and the report.
@@ -455,9 +562,13 @@ pub fn json_eq(a: &Value, b: &Value) -> bool {
             (Some(x), Some(y)) => (x - y).abs() < 1e-9,
             _ => x == y,
         },
-        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| json_eq(a, b)),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| json_eq(a, b))
+        }
         (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w)))
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w)))
         }
         _ => a == b,
     }
@@ -465,5 +576,9 @@ pub fn json_eq(a: &Value, b: &Value) -> bool {
 
 fn short(v: &Value) -> String {
     let s = v.to_string();
-    if s.chars().count() > 1500 { format!("{}…", s.chars().take(1500).collect::<String>()) } else { s }
+    if s.chars().count() > 1500 {
+        format!("{}…", s.chars().take(1500).collect::<String>())
+    } else {
+        s
+    }
 }

@@ -62,16 +62,26 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts evogate with custom settings (their `addr` should be `127.0.0.1:0`).
 pub async fn spawn_app_with(settings: Settings, db_dir: tempfile::TempDir) -> TestApp {
-    let app = Application::build(settings).await.expect("build the application");
+    let app = Application::build(settings)
+        .await
+        .expect("build the application");
     let port = app.port();
     tokio::spawn(app.run_until_stopped());
     let address = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::builder().cookie_store(true).build().expect("client");
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .expect("client");
     for _ in 0..100 {
         if client.get(format!("{address}/health")).send().await.is_ok() {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    TestApp { address, port, client, db_dir }
+    TestApp {
+        address,
+        port,
+        client,
+        db_dir,
+    }
 }

@@ -24,7 +24,11 @@ pub struct TtlCache<K, V> {
 impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
     /// An empty cache.
     pub fn new(ttl: Duration, capacity: usize) -> Self {
-        TtlCache { ttl, capacity: capacity.max(1), map: RwLock::new(HashMap::new()) }
+        TtlCache {
+            ttl,
+            capacity: capacity.max(1),
+            map: RwLock::new(HashMap::new()),
+        }
     }
 
     /// The value for `key` if present and younger than the TTL at `now`.
@@ -71,7 +75,10 @@ impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
         K: std::borrow::Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        self.map.write().unwrap_or_else(|p| p.into_inner()).remove(key);
+        self.map
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(key);
     }
 
     /// Forgets everything (after role changes, whose effect must not wait for the TTL).
@@ -123,7 +130,9 @@ impl CredentialKeyer {
         use hmac::digest::KeyInit;
         let mut block = [0u8; 64];
         block[..32].copy_from_slice(key);
-        CredentialKeyer { mac: <Hmac<Sha256> as KeyInit>::new(&block.into()) }
+        CredentialKeyer {
+            mac: <Hmac<Sha256> as KeyInit>::new(&block.into()),
+        }
     }
 
     /// The cache key of a user name and password. The user name's length is included, so

@@ -21,7 +21,11 @@ pub const SS_REFTOK: &str = "ss-reftok";
 
 /// `n` random characters from `[A-Za-z0-9]`, from the operating system's generator.
 pub fn random_alphanumeric(n: usize) -> String {
-    rand::rngs::OsRng.sample_iter(&Alphanumeric).take(n).map(char::from).collect()
+    rand::rngs::OsRng
+        .sample_iter(&Alphanumeric)
+        .take(n)
+        .map(char::from)
+        .collect()
 }
 
 /// A fresh session id: 20 characters from `[A-Za-z0-9]` (Dart's strict cookie parser and the
@@ -48,7 +52,10 @@ pub fn parse_cookie_header(header: &str) -> impl Iterator<Item = (&str, &str)> {
             return None;
         }
         let value = value.trim();
-        let value = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(value);
+        let value = value
+            .strip_prefix('"')
+            .and_then(|v| v.strip_suffix('"'))
+            .unwrap_or(value);
         Some((name, value))
     })
 }
@@ -63,12 +70,20 @@ pub fn cookie<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
     req.headers()
         .get_all(actix_web::http::header::COOKIE)
         .filter_map(|v| v.to_str().ok())
-        .find_map(|h| parse_cookie_header(h).find(|(n, _)| *n == name).map(|(_, v)| v))
+        .find_map(|h| {
+            parse_cookie_header(h)
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v)
+        })
 }
 
 /// A request header as text, if present, valid and not blank.
 pub fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
-    req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty())
+    req.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
 }
 
 /// A session parameter as ServiceStack reads it: the `X-ss-*` header first, then the cookie.
@@ -79,15 +94,23 @@ pub fn session_param<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
         SS_OPT => "X-ss-opt",
         _ => return cookie(req, name),
     };
-    header(req, header_name).or_else(|| cookie(req, name)).filter(|v| !v.is_empty())
+    header(req, header_name)
+        .or_else(|| cookie(req, name))
+        .filter(|v| !v.is_empty())
 }
 
 /// The session id a request presents: `ss-pid` when `ss-opt` is `perm`, else `ss-id`; the other
 /// one when the preferred one is absent.
 pub fn session_id(req: &HttpRequest) -> Option<&str> {
     let perm = session_param(req, SS_OPT).is_some_and(|o| o.eq_ignore_ascii_case("perm"));
-    let (first, second) = if perm { (SS_PID, SS_ID) } else { (SS_ID, SS_PID) };
-    session_param(req, first).or_else(|| session_param(req, second)).filter(|id| is_session_id(id))
+    let (first, second) = if perm {
+        (SS_PID, SS_ID)
+    } else {
+        (SS_ID, SS_PID)
+    };
+    session_param(req, first)
+        .or_else(|| session_param(req, second))
+        .filter(|id| is_session_id(id))
 }
 
 /// Every session id a request mentions (for logout, which ends all of them).
@@ -138,7 +161,9 @@ pub fn authorization(req: &HttpRequest) -> Option<Authorization<'_>> {
 /// Decodes Basic credentials into user name and password.
 pub fn decode_basic(encoded: &str) -> Option<(String, String)> {
     use base64::Engine;
-    let bytes = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
     let text = String::from_utf8(bytes).ok()?;
     let (user, pass) = text.split_once(':')?;
     Some((user.to_string(), pass.to_string()))

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 use crate::dto;
+use crate::response::ResponseStatus;
 
 macro_rules! redacted_debug {
     ($t:ident { $($shown:ident),* } hidden { $($hidden:ident),* }) => {
@@ -61,7 +62,11 @@ pub struct Authenticate {
 redacted_debug!(Authenticate { provider, user_name, remember_me, return_url } hidden { password, access_token, access_token_secret });
 
 /// The answer to [`Authenticate`].
-#[dto(namespace = "ServiceStack", xml_namespace = "http://schemas.servicestack.net/types", member_order = "declared")]
+#[dto(
+    namespace = "ServiceStack",
+    xml_namespace = "http://schemas.servicestack.net/types",
+    member_order = "declared"
+)]
 #[derive(Clone, Default, PartialEq)]
 pub struct AuthenticateResponse {
     /// The user's id.
@@ -118,7 +123,11 @@ pub struct GetAccessToken {
 redacted_debug!(GetAccessToken { meta } hidden { refresh_token });
 
 /// The answer to [`GetAccessToken`].
-#[dto(namespace = "ServiceStack", xml_namespace = "http://schemas.servicestack.net/types", member_order = "declared")]
+#[dto(
+    namespace = "ServiceStack",
+    xml_namespace = "http://schemas.servicestack.net/types",
+    member_order = "declared"
+)]
 #[derive(Clone, Default)]
 pub struct GetAccessTokenResponse {
     /// The new JWT access token.
@@ -154,7 +163,11 @@ pub struct AssignRoles {
 }
 
 /// The answer to [`AssignRoles`]: the user's roles and permissions afterwards.
-#[dto(namespace = "ServiceStack", xml_namespace = "http://schemas.servicestack.net/types", member_order = "declared")]
+#[dto(
+    namespace = "ServiceStack",
+    xml_namespace = "http://schemas.servicestack.net/types",
+    member_order = "declared"
+)]
 #[derive(Debug, Clone, Default)]
 pub struct AssignRolesResponse {
     /// Every role the user now has.
@@ -190,7 +203,11 @@ pub struct UnAssignRoles {
 }
 
 /// The answer to [`UnAssignRoles`]: the user's roles and permissions afterwards.
-#[dto(namespace = "ServiceStack", xml_namespace = "http://schemas.servicestack.net/types", member_order = "declared")]
+#[dto(
+    namespace = "ServiceStack",
+    xml_namespace = "http://schemas.servicestack.net/types",
+    member_order = "declared"
+)]
 #[derive(Debug, Clone, Default)]
 pub struct UnAssignRolesResponse {
     /// Every role the user still has.
@@ -248,36 +265,6 @@ pub struct RevokeApiKey {
     pub id: Option<String>,
 }
 
-/// ServiceStack's error details.
-#[dto(namespace = "ServiceStack", xml_namespace = "http://schemas.servicestack.net/types", member_order = "declared")]
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ResponseStatus {
-    /// The error code.
-    pub error_code: Option<String>,
-    /// A sentence for people.
-    pub message: Option<String>,
-    /// The stack trace, in debug mode only.
-    pub stack_trace: Option<String>,
-    /// Field errors.
-    pub errors: Option<Vec<ResponseError>>,
-    /// Extra data.
-    pub meta: Option<HashMap<String, String>>,
-}
-
-/// One field error of a [`ResponseStatus`].
-#[dto(namespace = "ServiceStack", xml_namespace = "http://schemas.servicestack.net/types", member_order = "declared")]
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ResponseError {
-    /// The rule or exception code.
-    pub error_code: Option<String>,
-    /// The C# property name.
-    pub field_name: Option<String>,
-    /// A sentence for people.
-    pub message: Option<String>,
-    /// Extra data.
-    pub meta: Option<HashMap<String, String>>,
-}
-
 /// ISO 8601 UTC for an optional date (`2025-01-01T00:00:00Z`), which every client parses.
 mod iso_opt {
     use chrono::{DateTime, SecondsFormat, Utc};
@@ -292,6 +279,8 @@ mod iso_opt {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
         let text = Option::<String>::deserialize(d)?;
-        Ok(text.and_then(|t| DateTime::parse_from_rfc3339(&t).ok()).map(|t| t.with_timezone(&Utc)))
+        Ok(text
+            .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
+            .map(|t| t.with_timezone(&Utc)))
     }
 }

@@ -11,18 +11,20 @@ use sha2::{Digest, Sha256};
 
 use super::cache::{CredentialKeyer, TtlCache};
 use super::cookies::{
-    self, Authorization, SS_ID, SS_OPT, SS_PID, SS_REFTOK, SS_TOK, all_session_ids, authorization, cookie, decode_basic,
-    new_session_id, random_alphanumeric,
+    self, Authorization, SS_ID, SS_OPT, SS_PID, SS_REFTOK, SS_TOK, all_session_ids, authorization,
+    cookie, decode_basic, new_session_id, random_alphanumeric,
 };
 use super::dto::{
-    AssignRoles, AssignRolesResponse, Authenticate, AuthenticateResponse, CreateApiKey, CreateApiKeyResponse,
-    GetAccessToken, GetAccessTokenResponse, RevokeApiKey, UnAssignRoles, UnAssignRolesResponse,
+    AssignRoles, AssignRolesResponse, Authenticate, AuthenticateResponse, CreateApiKey,
+    CreateApiKeyResponse, GetAccessToken, GetAccessTokenResponse, RevokeApiKey, UnAssignRoles,
+    UnAssignRolesResponse,
 };
 use super::jwt::{Claims, ISSUER, JwtError, JwtKey, TokenKind, looks_like_jwt};
 use super::net::{IpNet, loopback_nets, request_client_ip, request_is_secure};
 use super::passwords;
 use super::store::{
-    ApiKeyRecord, AuthStore, AuthStoreError, AuthUser, NewAuthUser, StoredRefreshToken, StoredSession,
+    ApiKeyRecord, AuthStore, AuthStoreError, AuthUser, NewAuthUser, StoredRefreshToken,
+    StoredSession,
 };
 use super::throttle::{Throttle, ThrottleLimits};
 use crate::context::{Authenticator, RequestContext, Session, SetCookie};
@@ -30,7 +32,8 @@ use crate::error::ApiError;
 use crate::registry::Registry;
 
 /// What ServiceStack answers when a JWT arrives over plain HTTP.
-pub const JWT_INSECURE: &str = "Sending JWT over insecure connection forbidden when RequireSecureConnection=true";
+pub const JWT_INSECURE: &str =
+    "Sending JWT over insecure connection forbidden when RequireSecureConnection=true";
 /// The prefix of every API key.
 pub const API_KEY_PREFIX: &str = "ak-";
 const YEAR: u64 = 365 * 24 * 3600;
@@ -114,7 +117,10 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 fn later(now: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
-    TimeDelta::from_std(d).ok().and_then(|d| now.checked_add_signed(d)).unwrap_or(DateTime::<Utc>::MAX_UTC)
+    TimeDelta::from_std(d)
+        .ok()
+        .and_then(|d| now.checked_add_signed(d))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
 fn secs(d: Duration) -> i64 {
@@ -122,11 +128,21 @@ fn secs(d: Duration) -> i64 {
 }
 
 fn set_cookie(name: &str, value: String, max_age: Option<Duration>) -> SetCookie {
-    SetCookie { name: name.to_string(), value, max_age: max_age.map(secs), http_only: true }
+    SetCookie {
+        name: name.to_string(),
+        value,
+        max_age: max_age.map(secs),
+        http_only: true,
+    }
 }
 
 fn delete_cookie(name: &str) -> SetCookie {
-    SetCookie { name: name.to_string(), value: String::new(), max_age: Some(0), http_only: true }
+    SetCookie {
+        name: name.to_string(),
+        value: String::new(),
+        max_age: Some(0),
+        http_only: true,
+    }
 }
 
 fn invalid_credentials() -> ApiError {
@@ -134,19 +150,31 @@ fn invalid_credentials() -> ApiError {
 }
 
 fn invalid_refresh_token() -> ApiError {
-    ApiError::validation("RefreshToken", "ArgumentException", "RefreshToken is Invalid")
+    ApiError::validation(
+        "RefreshToken",
+        "ArgumentException",
+        "RefreshToken is Invalid",
+    )
 }
 
 fn token_error(e: JwtError) -> ApiError {
-    let message = if e == JwtError::Expired { "Token has expired" } else { "Invalid token" };
+    let message = if e == JwtError::Expired {
+        "Token has expired"
+    } else {
+        "Invalid token"
+    };
     ApiError::new(401, "TokenException", message)
 }
 
 fn too_many_attempts(wait: Duration) -> ApiError {
     let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-    ApiError::new(429, "TooManyRequests", "Too many failed login attempts, try again later")
-        .with_reason("Too Many Requests")
-        .with_header("Retry-After", secs.max(1).to_string())
+    ApiError::new(
+        429,
+        "TooManyRequests",
+        "Too many failed login attempts, try again later",
+    )
+    .with_reason("Too Many Requests")
+    .with_header("Retry-After", secs.max(1).to_string())
 }
 
 fn not_empty(field: &str, label: &str) -> crate::error::FieldError {
@@ -191,7 +219,11 @@ fn session_of(user: &AuthUser, session_id: Option<String>, provider: &str) -> Se
 /// still sends its old, expired bearer token.
 fn is_auth_endpoint(path: &str) -> bool {
     let p = path.trim_end_matches('/').to_ascii_lowercase();
-    if p == "/auth" || p.starts_with("/auth/") || p.starts_with("/auth.") || p.starts_with("/access-token") {
+    if p == "/auth"
+        || p.starts_with("/auth/")
+        || p.starts_with("/auth.")
+        || p.starts_with("/access-token")
+    {
         return true;
     }
     let last = p.rsplit('/').next().unwrap_or("");
@@ -224,7 +256,9 @@ pub struct AuthFeature {
 
 impl std::fmt::Debug for AuthFeature {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AuthFeature").field("config", &self.inner.config).finish_non_exhaustive()
+        f.debug_struct("AuthFeature")
+            .field("config", &self.inner.config)
+            .finish_non_exhaustive()
     }
 }
 
@@ -241,7 +275,8 @@ impl AuthFeature {
             s.get_or_create_signing_key(&candidate)
         })
         .await?;
-        let key = JwtKey::from_base64(&text).ok_or_else(|| ApiError::internal("the stored JWT signing key is invalid"))?;
+        let key = JwtKey::from_base64(&text)
+            .ok_or_else(|| ApiError::internal("the stored JWT signing key is invalid"))?;
         Ok(Self::with_key(store, config, key))
     }
 
@@ -252,8 +287,11 @@ impl AuthFeature {
     /// As [`AuthFeature::new`].
     pub fn new_blocking(store: Arc<dyn AuthStore>, config: AuthConfig) -> Result<Self, ApiError> {
         let (_, candidate) = JwtKey::generate();
-        let text = store.get_or_create_signing_key(&candidate).map_err(ApiError::internal)?;
-        let key = JwtKey::from_base64(&text).ok_or_else(|| ApiError::internal("the stored JWT signing key is invalid"))?;
+        let text = store
+            .get_or_create_signing_key(&candidate)
+            .map_err(ApiError::internal)?;
+        let key = JwtKey::from_base64(&text)
+            .ok_or_else(|| ApiError::internal("the stored JWT signing key is invalid"))?;
         Ok(Self::with_key(store, config, key))
     }
 
@@ -303,17 +341,28 @@ impl AuthFeature {
         registry.add(move |req: AssignRoles, ctx: RequestContext| {
             let me = me.clone();
             async move {
-                let (all_roles, all_permissions) = me.change_roles(req.user_name, req.roles, req.permissions, true, &ctx).await?;
-                Ok(AssignRolesResponse { all_roles, all_permissions, ..Default::default() })
+                let (all_roles, all_permissions) = me
+                    .change_roles(req.user_name, req.roles, req.permissions, true, &ctx)
+                    .await?;
+                Ok(AssignRolesResponse {
+                    all_roles,
+                    all_permissions,
+                    ..Default::default()
+                })
             }
         });
         let me = self.inner.clone();
         registry.add(move |req: UnAssignRoles, ctx: RequestContext| {
             let me = me.clone();
             async move {
-                let (all_roles, all_permissions) =
-                    me.change_roles(req.user_name, req.roles, req.permissions, false, &ctx).await?;
-                Ok(UnAssignRolesResponse { all_roles, all_permissions, ..Default::default() })
+                let (all_roles, all_permissions) = me
+                    .change_roles(req.user_name, req.roles, req.permissions, false, &ctx)
+                    .await?;
+                Ok(UnAssignRolesResponse {
+                    all_roles,
+                    all_permissions,
+                    ..Default::default()
+                })
             }
         });
         let me = self.inner.clone();
@@ -335,7 +384,11 @@ impl AuthFeature {
     ///
     /// # Errors
     /// 500 when the store or hashing fails.
-    pub async fn seed_admin(&self, user: Option<String>, password: Option<String>) -> Result<Option<String>, ApiError> {
+    pub async fn seed_admin(
+        &self,
+        user: Option<String>,
+        password: Option<String>,
+    ) -> Result<Option<String>, ApiError> {
         let store = self.inner.store.clone();
         if blocking(move || store.count_users()).await? > 0 {
             return Ok(None);
@@ -352,7 +405,10 @@ impl AuthFeature {
             display_name: None,
             email: None,
             password_hash,
-            roles: vec![crate::context::ADMIN_ROLE.to_string(), "SystemAdministrator".to_string()],
+            roles: vec![
+                crate::context::ADMIN_ROLE.to_string(),
+                "SystemAdministrator".to_string(),
+            ],
             permissions: Vec::new(),
         };
         let store = self.inner.store.clone();
@@ -370,11 +426,17 @@ impl AuthFeature {
 }
 
 impl Authenticator for AuthFeature {
-    fn authenticate<'a>(&'a self, req: &'a HttpRequest) -> LocalBoxFuture<'a, Result<Option<Session>, ApiError>> {
+    fn authenticate<'a>(
+        &'a self,
+        req: &'a HttpRequest,
+    ) -> LocalBoxFuture<'a, Result<Option<Session>, ApiError>> {
         Box::pin(async move {
             match self.inner.identify(req).await {
                 Err(e) if e.status() != 500 && is_auth_endpoint(req.path()) => {
-                    tracing::debug!(code = e.error_code(), "ignoring stale credentials on an auth endpoint");
+                    tracing::debug!(
+                        code = e.error_code(),
+                        "ignoring stale credentials on an auth endpoint"
+                    );
                     Ok(None)
                 }
                 other => other,
@@ -440,7 +502,10 @@ impl Inner {
     }
 
     async fn jwt_session(&self, token: &str) -> Result<Session, ApiError> {
-        let claims = self.key.decode(token, TokenKind::Access, Some(Utc::now().timestamp())).map_err(token_error)?;
+        let claims = self
+            .key
+            .decode(token, TokenKind::Access, Some(Utc::now().timestamp()))
+            .map_err(token_error)?;
         if let Some(rid) = &claims.rid
             && !self.grant_alive(rid).await?
         {
@@ -464,7 +529,9 @@ impl Inner {
         let store = self.store.clone();
         let id = rid.to_string();
         let alive = blocking(move || {
-            Ok(store.get_refresh_token(&id)?.is_some_and(|t| t.revoked_at.is_none() && t.expires_at > Utc::now()))
+            Ok(store
+                .get_refresh_token(&id)?
+                .is_some_and(|t| t.revoked_at.is_none() && t.expires_at > Utc::now()))
         })
         .await?;
         self.grants.insert(rid.to_string(), alive);
@@ -480,11 +547,15 @@ impl Inner {
                 let h = hash.clone();
                 let found = blocking(move || {
                     let now = Utc::now();
-                    let Some(k) = store.find_api_key(&h)? else { return Ok(None) };
+                    let Some(k) = store.find_api_key(&h)? else {
+                        return Ok(None);
+                    };
                     if k.revoked_at.is_some() || k.expires_at.is_some_and(|e| e <= now) {
                         return Ok(None);
                     }
-                    Ok(store.get_user(&k.user_id)?.map(|u| session_of(&u, None, "apikey")))
+                    Ok(store
+                        .get_user(&k.user_id)?
+                        .map(|u| session_of(&u, None, "apikey")))
                 })
                 .await?;
                 self.api_keys.insert(hash, found.clone());
@@ -494,7 +565,12 @@ impl Inner {
         cached.ok_or_else(|| ApiError::unauthorized("Invalid API Key"))
     }
 
-    async fn basic_session(&self, req: &HttpRequest, user: String, password: String) -> Result<Session, ApiError> {
+    async fn basic_session(
+        &self,
+        req: &HttpRequest,
+        user: String,
+        password: String,
+    ) -> Result<Session, ApiError> {
         if user.starts_with(API_KEY_PREFIX) && password.is_empty() {
             return self.api_key_session(&user).await;
         }
@@ -510,7 +586,12 @@ impl Inner {
 
     /// Throttle, look the user up and verify the password (the dummy hash for unknown names,
     /// so both cost the same).
-    async fn check_password(&self, req: &HttpRequest, user_name: &str, password: String) -> Result<AuthUser, ApiError> {
+    async fn check_password(
+        &self,
+        req: &HttpRequest,
+        user_name: &str,
+        password: String,
+    ) -> Result<AuthUser, ApiError> {
         let addr = request_client_ip(req, &self.config.trusted_proxies);
         if let Err(wait) = self.throttle.check(user_name, addr, Instant::now()) {
             tracing::warn!(client = ?addr, "login refused: too many failures");
@@ -527,7 +608,8 @@ impl Inner {
                 Ok(u)
             }
             _ => {
-                self.throttle.record_failure(user_name, addr, Instant::now());
+                self.throttle
+                    .record_failure(user_name, addr, Instant::now());
                 tracing::info!(client = ?addr, "failed login");
                 Err(invalid_credentials())
             }
@@ -541,11 +623,15 @@ impl Inner {
         let store = self.store.clone();
         let sid = id.to_string();
         let found = blocking(move || {
-            let Some(s) = store.get_session(&sid)? else { return Ok(None) };
+            let Some(s) = store.get_session(&sid)? else {
+                return Ok(None);
+            };
             if s.expires_at <= Utc::now() {
                 return Ok(None);
             }
-            Ok(store.get_user(&s.user_id)?.map(|u| session_of(&u, Some(sid), "credentials")))
+            Ok(store
+                .get_user(&s.user_id)?
+                .map(|u| session_of(&u, Some(sid), "credentials")))
         })
         .await?;
         self.sessions.insert(id.to_string(), found.clone());
@@ -558,7 +644,11 @@ impl Inner {
             sub: user.id.clone(),
             iat: now.timestamp(),
             exp: later(now, self.config.access_token_ttl).timestamp(),
-            name: Some(user.display_name.clone().unwrap_or_else(|| user.user_name.clone())),
+            name: Some(
+                user.display_name
+                    .clone()
+                    .unwrap_or_else(|| user.user_name.clone()),
+            ),
             preferred_username: Some(user.user_name.clone()),
             roles: user.roles.clone(),
             perms: user.permissions.clone(),
@@ -567,10 +657,22 @@ impl Inner {
         self.key.encode(TokenKind::Access, &claims)
     }
 
-    async fn authenticate_op(&self, req: Authenticate, ctx: RequestContext) -> Result<AuthenticateResponse, ApiError> {
-        let provider = req.provider.as_deref().map(str::trim).filter(|p| !p.is_empty()).map(str::to_string);
+    async fn authenticate_op(
+        &self,
+        req: Authenticate,
+        ctx: RequestContext,
+    ) -> Result<AuthenticateResponse, ApiError> {
+        let provider = req
+            .provider
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(str::to_string);
         let lower = provider.as_deref().map(str::to_ascii_lowercase);
-        let has_user = req.user_name.as_deref().is_some_and(|u| !u.trim().is_empty());
+        let has_user = req
+            .user_name
+            .as_deref()
+            .is_some_and(|u| !u.trim().is_empty());
         match lower.as_deref() {
             Some("logout") => self.logout(&ctx).await,
             None if !has_user => self.session_info(&ctx),
@@ -598,7 +700,11 @@ impl Inner {
             user_id: Some(s.user_id.clone()),
             session_id: s.session_id.clone(),
             user_name: Some(s.user_name.clone()),
-            display_name: Some(s.display_name.clone().unwrap_or_else(|| s.user_name.clone())),
+            display_name: Some(
+                s.display_name
+                    .clone()
+                    .unwrap_or_else(|| s.user_name.clone()),
+            ),
             roles: Some(s.roles.clone()),
             permissions: Some(s.permissions.clone()),
             auth_provider: Some(s.auth_provider.clone()),
@@ -606,7 +712,12 @@ impl Inner {
         })
     }
 
-    async fn login(&self, req: Authenticate, ctx: &RequestContext, basic: bool) -> Result<AuthenticateResponse, ApiError> {
+    async fn login(
+        &self,
+        req: Authenticate,
+        ctx: &RequestContext,
+        basic: bool,
+    ) -> Result<AuthenticateResponse, ApiError> {
         let http = ctx.http_request();
         let from_header = match (basic, authorization(http)) {
             (true, Some(Authorization::Basic(enc))) => decode_basic(enc),
@@ -614,7 +725,10 @@ impl Inner {
         };
         let (user_name, password) = match from_header {
             Some((u, p)) if req.user_name.is_none() => (Some(u), Some(p)),
-            _ => (non_blank(req.user_name), req.password.filter(|p| !p.is_empty())),
+            _ => (
+                non_blank(req.user_name),
+                req.password.filter(|p| !p.is_empty()),
+            ),
         };
         let (user_name, password) = match (user_name, password) {
             (Some(u), Some(p)) => (u, p),
@@ -626,7 +740,10 @@ impl Inner {
                 if p.is_none() {
                     errors.push(not_empty("Password", "Password"));
                 }
-                let message = errors.first().map(|e| e.message.clone()).unwrap_or_default();
+                let message = errors
+                    .first()
+                    .map(|e| e.message.clone())
+                    .unwrap_or_default();
                 let mut e = ApiError::new(400, "ValidationException", message);
                 for f in errors {
                     e = e.with_field_error(f.field_name, f.error_code, f.message);
@@ -641,8 +758,16 @@ impl Inner {
         // Fresh ids on every login: an id known before signing in is never promoted.
         let ss_id = new_session_id();
         let ss_pid = new_session_id();
-        let active = if remember { ss_pid.clone() } else { ss_id.clone() };
-        let ttl = if remember { self.config.permanent_session_ttl } else { self.config.session_ttl };
+        let active = if remember {
+            ss_pid.clone()
+        } else {
+            ss_id.clone()
+        };
+        let ttl = if remember {
+            self.config.permanent_session_ttl
+        } else {
+            self.config.session_ttl
+        };
         let stored = StoredSession {
             id: active.clone(),
             user_id: user.id.clone(),
@@ -683,18 +808,29 @@ impl Inner {
             self.grants.insert(rid, false);
         }
         let provider = if basic { "basic" } else { "credentials" };
-        self.sessions.insert(active.clone(), Some(session_of(&user, Some(active.clone()), provider)));
+        self.sessions.insert(
+            active.clone(),
+            Some(session_of(&user, Some(active.clone()), provider)),
+        );
 
         let forever = Some(self.config.permanent_cookie_max_age);
         ctx.set_cookie(set_cookie(SS_ID, ss_id, None));
         ctx.set_cookie(set_cookie(SS_PID, ss_pid, forever));
-        ctx.set_cookie(set_cookie(SS_OPT, if remember { "perm" } else { "temp" }.to_string(), forever));
+        ctx.set_cookie(set_cookie(
+            SS_OPT,
+            if remember { "perm" } else { "temp" }.to_string(),
+            forever,
+        ));
 
         let mut resp = AuthenticateResponse {
             user_id: Some(user.id.clone()),
             session_id: Some(active),
             user_name: Some(user.user_name.clone()),
-            display_name: Some(user.display_name.clone().unwrap_or_else(|| user.user_name.clone())),
+            display_name: Some(
+                user.display_name
+                    .clone()
+                    .unwrap_or_else(|| user.user_name.clone()),
+            ),
             roles: Some(user.roles.clone()),
             permissions: Some(user.permissions.clone()),
             auth_provider: Some(provider.to_string()),
@@ -714,8 +850,16 @@ impl Inner {
                 },
             );
             self.grants.insert(g.id.clone(), true);
-            ctx.set_cookie(set_cookie(SS_TOK, access.clone(), Some(self.config.access_token_ttl)));
-            ctx.set_cookie(set_cookie(SS_REFTOK, refresh.clone(), Some(self.config.refresh_token_ttl)));
+            ctx.set_cookie(set_cookie(
+                SS_TOK,
+                access.clone(),
+                Some(self.config.access_token_ttl),
+            ));
+            ctx.set_cookie(set_cookie(
+                SS_REFTOK,
+                refresh.clone(),
+                Some(self.config.refresh_token_ttl),
+            ));
             ctx.add_header("X-Cookies", "ss-tok,ss-reftok");
             resp.bearer_token = Some(access);
             resp.refresh_token = Some(refresh);
@@ -746,12 +890,21 @@ impl Inner {
             _ => None,
         };
         for t in [bearer, cookie(http, SS_TOK)].into_iter().flatten() {
-            if let Some(rid) = self.key.decode(t, TokenKind::Access, None).ok().and_then(|c| c.rid) {
+            if let Some(rid) = self
+                .key
+                .decode(t, TokenKind::Access, None)
+                .ok()
+                .and_then(|c| c.rid)
+            {
                 grant_ids.push(rid);
             }
         }
         if let Some(t) = cookie(http, SS_REFTOK)
-            && let Some(rid) = self.key.decode(t, TokenKind::Refresh, None).ok().and_then(|c| c.rid)
+            && let Some(rid) = self
+                .key
+                .decode(t, TokenKind::Refresh, None)
+                .ok()
+                .and_then(|c| c.rid)
         {
             grant_ids.push(rid);
         }
@@ -789,9 +942,14 @@ impl Inner {
         Ok(AuthenticateResponse::default())
     }
 
-    async fn get_access_token(&self, req: GetAccessToken, ctx: RequestContext) -> Result<GetAccessTokenResponse, ApiError> {
+    async fn get_access_token(
+        &self,
+        req: GetAccessToken,
+        ctx: RequestContext,
+    ) -> Result<GetAccessTokenResponse, ApiError> {
         let http = ctx.http_request();
-        let token = non_blank(req.refresh_token).or_else(|| cookie(http, SS_REFTOK).map(str::to_string));
+        let token =
+            non_blank(req.refresh_token).or_else(|| cookie(http, SS_REFTOK).map(str::to_string));
         let Some(token) = token else {
             return Err(invalid_refresh_token());
         };
@@ -799,13 +957,17 @@ impl Inner {
             return Err(ApiError::forbidden(JWT_INSECURE));
         }
         let now = Utc::now();
-        let claims =
-            self.key.decode(&token, TokenKind::Refresh, Some(now.timestamp())).map_err(|_| invalid_refresh_token())?;
+        let claims = self
+            .key
+            .decode(&token, TokenKind::Refresh, Some(now.timestamp()))
+            .map_err(|_| invalid_refresh_token())?;
         let rid = claims.rid.ok_or_else(invalid_refresh_token)?;
         let store = self.store.clone();
         let (id, sub) = (rid.clone(), claims.sub);
         let user = blocking(move || {
-            let Some(t) = store.get_refresh_token(&id)? else { return Ok(None) };
+            let Some(t) = store.get_refresh_token(&id)? else {
+                return Ok(None);
+            };
             if t.revoked_at.is_some() || t.expires_at <= Utc::now() || t.user_id != sub {
                 return Ok(None);
             }
@@ -819,8 +981,15 @@ impl Inner {
         };
         let access = self.access_token(&user, &rid, now);
         self.grants.insert(rid, true);
-        ctx.set_cookie(set_cookie(SS_TOK, access.clone(), Some(self.config.access_token_ttl)));
-        Ok(GetAccessTokenResponse { access_token: Some(access), ..Default::default() })
+        ctx.set_cookie(set_cookie(
+            SS_TOK,
+            access.clone(),
+            Some(self.config.access_token_ttl),
+        ));
+        Ok(GetAccessTokenResponse {
+            access_token: Some(access),
+            ..Default::default()
+        })
     }
 
     async fn change_roles(
@@ -837,15 +1006,24 @@ impl Inner {
             return Err(ApiError::invalid_role());
         }
         let user_name = non_blank(user_name).ok_or_else(|| {
-            ApiError::validation("UserName", "ArgumentNullException", "Value cannot be null. (Parameter 'UserName')")
+            ApiError::validation(
+                "UserName",
+                "ArgumentNullException",
+                "Value cannot be null. (Parameter 'UserName')",
+            )
         })?;
         let clean = |v: Vec<String>| -> Vec<String> {
-            v.into_iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
+            v.into_iter()
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect()
         };
         let (roles, permissions) = (clean(roles), clean(permissions));
         let store = self.store.clone();
         let user = blocking(move || {
-            let Some(u) = store.find_user_by_name(user_name.trim())? else { return Ok(None) };
+            let Some(u) = store.find_user_by_name(user_name.trim())? else {
+                return Ok(None);
+            };
             if assign {
                 store.assign_roles(&u.id, &roles, &permissions)?;
             } else {
@@ -862,26 +1040,29 @@ impl Inner {
         Ok((user.roles, user.permissions))
     }
 
-    async fn create_api_key(&self, req: CreateApiKey, ctx: RequestContext) -> Result<CreateApiKeyResponse, ApiError> {
+    async fn create_api_key(
+        &self,
+        req: CreateApiKey,
+        ctx: RequestContext,
+    ) -> Result<CreateApiKeyResponse, ApiError> {
         let session = ctx.require_session()?;
         let key = new_api_key();
-        let record = ApiKeyRecord {
-            id: new_user_id(),
-            user_id: session.user_id.clone(),
-            name: non_blank(req.name).map(|n| n.trim().to_string()),
-            created_at: Utc::now(),
-            expires_at: None,
-            revoked_at: None,
-        };
+        let record = ApiKeyRecord::new(session.user_id.clone(), req.name);
         let store = self.store.clone();
         let (rec, hash) = (record.clone(), api_key_hash(&key));
         blocking(move || store.create_api_key(&rec, &hash)).await?;
-        Ok(CreateApiKeyResponse { id: Some(record.id), key: Some(key), name: record.name, ..Default::default() })
+        Ok(CreateApiKeyResponse {
+            id: Some(record.id),
+            key: Some(key),
+            name: record.name,
+            ..Default::default()
+        })
     }
 
     async fn revoke_api_key(&self, req: RevokeApiKey, ctx: RequestContext) -> Result<(), ApiError> {
         let session = ctx.require_session()?;
-        let id = non_blank(req.id).ok_or_else(|| ApiError::validation("Id", "NotEmpty", "'Id' must not be empty."))?;
+        let id = non_blank(req.id)
+            .ok_or_else(|| ApiError::validation("Id", "NotEmpty", "'Id' must not be empty."))?;
         let owner = (!session.is_admin()).then(|| session.user_id.clone());
         let store = self.store.clone();
         let revoked = blocking(move || store.revoke_api_key(id.trim(), owner.as_deref())).await?;
@@ -914,7 +1095,12 @@ mod tests {
         ] {
             assert!(is_auth_endpoint(p), "{p}");
         }
-        for p in ["/billing/usage", "/api/ListUsageRecords", "/authx", "/api/AssignRoles"] {
+        for p in [
+            "/billing/usage",
+            "/api/ListUsageRecords",
+            "/authx",
+            "/api/AssignRoles",
+        ] {
             assert!(!is_auth_endpoint(p), "{p}");
         }
     }

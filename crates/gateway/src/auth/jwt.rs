@@ -117,7 +117,9 @@ pub struct JwtKey {
 
 impl std::fmt::Debug for JwtKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("JwtKey").field("kid", &self.kid).finish_non_exhaustive()
+        f.debug_struct("JwtKey")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
     }
 }
 
@@ -150,7 +152,11 @@ impl JwtKey {
 
     /// A key from its stored base64 form.
     pub fn from_base64(text: &str) -> Option<Self> {
-        STANDARD.decode(text.trim()).ok().filter(|b| b.len() >= 16).map(JwtKey::new)
+        STANDARD
+            .decode(text.trim())
+            .ok()
+            .filter(|b| b.len() >= 16)
+            .map(JwtKey::new)
     }
 
     /// The `kid` header value.
@@ -164,7 +170,11 @@ impl JwtKey {
 
     /// Signs `claims` as a token of `kind`.
     pub fn encode(&self, kind: TokenKind, claims: &Claims) -> String {
-        let header = Header { typ: kind.typ(), alg: "HS256", kid: &self.kid };
+        let header = Header {
+            typ: kind.typ(),
+            alg: "HS256",
+            kid: &self.kid,
+        };
         // Serialising plain structs of strings and numbers cannot fail.
         let header = serde_json::to_vec(&header).unwrap_or_default();
         let payload = serde_json::to_vec(claims).unwrap_or_default();
@@ -185,16 +195,25 @@ impl JwtKey {
     ///
     /// # Errors
     /// The first check that failed.
-    pub fn decode(&self, token: &str, kind: TokenKind, now: Option<i64>) -> Result<Claims, JwtError> {
+    pub fn decode(
+        &self,
+        token: &str,
+        kind: TokenKind,
+        now: Option<i64>,
+    ) -> Result<Claims, JwtError> {
         let mut parts = token.split('.');
-        let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        let (Some(h), Some(p), Some(s), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
             return Err(JwtError::Malformed);
         };
         let header: ParsedHeader = decode_json(h)?;
         if header.alg.as_deref() != Some("HS256") {
             return Err(JwtError::UnsupportedAlgorithm);
         }
-        let sig = URL_SAFE_NO_PAD.decode(s.trim_end_matches('=')).map_err(|_| JwtError::Malformed)?;
+        let sig = URL_SAFE_NO_PAD
+            .decode(s.trim_end_matches('='))
+            .map_err(|_| JwtError::Malformed)?;
         let mut mac = self.mac();
         mac.update(h.as_bytes());
         mac.update(b".");
@@ -218,7 +237,9 @@ impl JwtKey {
 }
 
 fn decode_json<T: serde::de::DeserializeOwned>(part: &str) -> Result<T, JwtError> {
-    let bytes = URL_SAFE_NO_PAD.decode(part.trim_end_matches('=')).map_err(|_| JwtError::Malformed)?;
+    let bytes = URL_SAFE_NO_PAD
+        .decode(part.trim_end_matches('='))
+        .map_err(|_| JwtError::Malformed)?;
     serde_json::from_slice(&bytes).map_err(|_| JwtError::Malformed)
 }
 

@@ -28,6 +28,11 @@ pub mod passwords;
 pub mod store;
 pub mod throttle;
 
-pub use feature::{AuthConfig, AuthFeature, api_key_hash, new_api_key, new_user_id};
+pub use feature::{
+    API_KEY_PREFIX, AuthConfig, AuthFeature, JWT_INSECURE, api_key_hash, new_api_key, new_user_id,
+};
 pub use passwords::{hash_password, verify_password};
-pub use store::{ApiKeyRecord, AuthStore, AuthStoreError, AuthUser, NewAuthUser, StoredRefreshToken, StoredSession};
+pub use store::{
+    ApiKeyRecord, AuthStore, AuthStoreError, AuthUser, NewAuthUser, StoredRefreshToken,
+    StoredSession,
+};

@@ -19,18 +19,25 @@ impl IpNet {
     /// A block from an address and a prefix length (clamped to the address size).
     pub fn new(addr: IpAddr, prefix: u8) -> Self {
         let max = if addr.is_ipv4() { 32 } else { 128 };
-        IpNet { addr, prefix: prefix.min(max) }
+        IpNet {
+            addr,
+            prefix: prefix.min(max),
+        }
     }
 
     /// Whether `ip` lies in this block (IPv4-mapped IPv6 addresses count as IPv4).
     pub fn contains(&self, ip: IpAddr) -> bool {
         match (self.addr, ip.to_canonical()) {
             (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
                 u32::from(net) & mask == u32::from(ip) & mask
             }
             (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                let mask = u128::MAX.checked_shl(128 - u32::from(self.prefix)).unwrap_or(0);
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
                 u128::from(net) & mask == u128::from(ip) & mask
             }
             _ => false,
@@ -47,10 +54,16 @@ impl FromStr for IpNet {
             Some((a, p)) => (a, Some(p)),
             None => (s, None),
         };
-        let addr: IpAddr = addr.parse().map_err(|_| format!("not an IP address: {addr}"))?;
+        let addr: IpAddr = addr
+            .parse()
+            .map_err(|_| format!("not an IP address: {addr}"))?;
         let max = if addr.is_ipv4() { 32 } else { 128 };
         let prefix = match prefix {
-            Some(p) => p.parse::<u8>().ok().filter(|p| *p <= max).ok_or_else(|| format!("bad prefix length: {p}"))?,
+            Some(p) => p
+                .parse::<u8>()
+                .ok()
+                .filter(|p| *p <= max)
+                .ok_or_else(|| format!("bad prefix length: {p}"))?,
             None => max,
         };
         Ok(IpNet::new(addr, prefix))
@@ -74,7 +87,12 @@ fn trusted(ip: IpAddr, proxies: &[IpNet]) -> bool {
 ///
 /// A trusted proxy that forwards a plain-HTTP request (`X-Forwarded-Proto: http`) is not
 /// secure even when it is itself on loopback: the real client is on the far side.
-pub fn is_secure(tls: bool, peer: Option<IpAddr>, forwarded_proto: Option<&str>, proxies: &[IpNet]) -> bool {
+pub fn is_secure(
+    tls: bool,
+    peer: Option<IpAddr>,
+    forwarded_proto: Option<&str>,
+    proxies: &[IpNet],
+) -> bool {
     if tls {
         return true;
     }
@@ -92,13 +110,25 @@ pub fn is_secure(tls: bool, peer: Option<IpAddr>, forwarded_proto: Option<&str>,
 
 /// [`is_secure`] for an actix request.
 pub fn request_is_secure(req: &HttpRequest, proxies: &[IpNet]) -> bool {
-    let proto = req.headers().get("X-Forwarded-Proto").and_then(|v| v.to_str().ok());
-    is_secure(req.app_config().secure(), req.peer_addr().map(|a| a.ip()), proto, proxies)
+    let proto = req
+        .headers()
+        .get("X-Forwarded-Proto")
+        .and_then(|v| v.to_str().ok());
+    is_secure(
+        req.app_config().secure(),
+        req.peer_addr().map(|a| a.ip()),
+        proto,
+        proxies,
+    )
 }
 
 /// The client address to throttle: the peer, or, behind trusted proxies, the right-most
 /// `X-Forwarded-For` entry that is not itself a trusted proxy.
-pub fn client_ip(peer: Option<IpAddr>, forwarded_for: Option<&str>, proxies: &[IpNet]) -> Option<IpAddr> {
+pub fn client_ip(
+    peer: Option<IpAddr>,
+    forwarded_for: Option<&str>,
+    proxies: &[IpNet],
+) -> Option<IpAddr> {
     let peer = peer?.to_canonical();
     if !trusted(peer, proxies) {
         return Some(peer);
@@ -125,6 +155,9 @@ pub fn client_ip(peer: Option<IpAddr>, forwarded_for: Option<&str>, proxies: &[I
 
 /// [`client_ip`] for an actix request.
 pub fn request_client_ip(req: &HttpRequest, proxies: &[IpNet]) -> Option<IpAddr> {
-    let xff = req.headers().get("X-Forwarded-For").and_then(|v| v.to_str().ok());
+    let xff = req
+        .headers()
+        .get("X-Forwarded-For")
+        .and_then(|v| v.to_str().ok());
     client_ip(req.peer_addr().map(|a| a.ip()), xff, proxies)
 }

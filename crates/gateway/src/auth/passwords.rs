@@ -21,7 +21,8 @@ fn hasher() -> Result<Argon2<'static>, ApiError> {
 
 fn permits() -> &'static Semaphore {
     static PERMITS: OnceLock<Semaphore> = OnceLock::new();
-    PERMITS.get_or_init(|| Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())))
+    PERMITS
+        .get_or_init(|| Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())))
 }
 
 /// A hash of a password nobody has: verified when the user name is unknown, so that an unknown

@@ -124,6 +124,20 @@ pub struct ApiKeyRecord {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
+impl ApiKeyRecord {
+    /// A live key for `user_id`, created now, with a fresh id.
+    pub fn new(user_id: impl Into<String>, name: Option<String>) -> Self {
+        ApiKeyRecord {
+            id: crate::auth::new_user_id(),
+            user_id: user_id.into(),
+            name: name.map(|n| n.trim().to_string()).filter(|n| !n.is_empty()),
+            created_at: Utc::now(),
+            expires_at: None,
+            revoked_at: None,
+        }
+    }
+}
+
 /// Storage for users, sessions, refresh tokens, API keys and the JWT signing key.
 ///
 /// Implementations must be usable from several blocking threads at once.
@@ -156,13 +170,23 @@ pub trait AuthStore: Send + Sync + 'static {
     ///
     /// # Errors
     /// A storage failure.
-    fn assign_roles(&self, user_id: &str, roles: &[String], permissions: &[String]) -> Result<(), AuthStoreError>;
+    fn assign_roles(
+        &self,
+        user_id: &str,
+        roles: &[String],
+        permissions: &[String],
+    ) -> Result<(), AuthStoreError>;
 
     /// Removes roles and permissions from a user.
     ///
     /// # Errors
     /// A storage failure.
-    fn unassign_roles(&self, user_id: &str, roles: &[String], permissions: &[String]) -> Result<(), AuthStoreError>;
+    fn unassign_roles(
+        &self,
+        user_id: &str,
+        roles: &[String],
+        permissions: &[String],
+    ) -> Result<(), AuthStoreError>;
 
     /// Persists a session.
     ///
@@ -204,7 +228,10 @@ pub trait AuthStore: Send + Sync + 'static {
     ///
     /// # Errors
     /// A storage failure.
-    fn revoke_refresh_tokens_for_session(&self, session_id: &str) -> Result<Vec<String>, AuthStoreError>;
+    fn revoke_refresh_tokens_for_session(
+        &self,
+        session_id: &str,
+    ) -> Result<Vec<String>, AuthStoreError>;
 
     /// Stores an API key under the hex SHA-256 hash of the key.
     ///

@@ -26,7 +26,10 @@ struct Counters<K> {
 
 impl<K: Eq + Hash + Clone> Counters<K> {
     fn new(limit: u32) -> Self {
-        Counters { map: Mutex::new(HashMap::new()), limit }
+        Counters {
+            map: Mutex::new(HashMap::new()),
+            limit,
+        }
     }
 
     fn retry_after(&self, key: &K, now: Instant, window: Duration) -> Option<Duration> {
@@ -48,15 +51,24 @@ impl<K: Eq + Hash + Clone> Counters<K> {
                 map.retain(|_, w| w.started > cut);
             }
         }
-        let w = map.entry(key).or_insert(Window { started: now, failures: 0 });
+        let w = map.entry(key).or_insert(Window {
+            started: now,
+            failures: 0,
+        });
         if now.saturating_duration_since(w.started) >= window {
-            *w = Window { started: now, failures: 0 };
+            *w = Window {
+                started: now,
+                failures: 0,
+            };
         }
         w.failures = w.failures.saturating_add(1);
     }
 
     fn reset(&self, key: &K) {
-        self.map.lock().unwrap_or_else(|p| p.into_inner()).remove(key);
+        self.map
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(key);
     }
 }
 
@@ -75,7 +87,12 @@ pub struct ThrottleLimits {
 
 impl Default for ThrottleLimits {
     fn default() -> Self {
-        ThrottleLimits { window: Duration::from_secs(15 * 60), per_user: 10, per_address: 100, capacity: 100_000 }
+        ThrottleLimits {
+            window: Duration::from_secs(15 * 60),
+            per_user: 10,
+            per_address: 100,
+            capacity: 100_000,
+        }
     }
 }
 
@@ -90,7 +107,11 @@ pub struct Throttle {
 impl Throttle {
     /// A throttle with no failures recorded.
     pub fn new(limits: ThrottleLimits) -> Self {
-        Throttle { limits, names: Counters::new(limits.per_user), addresses: Counters::new(limits.per_address) }
+        Throttle {
+            limits,
+            names: Counters::new(limits.per_user),
+            addresses: Counters::new(limits.per_address),
+        }
     }
 
     fn name_key(user_name: &str) -> String {
@@ -101,8 +122,15 @@ impl Throttle {
     ///
     /// # Errors
     /// The time until the longer of the exceeded windows ends.
-    pub fn check(&self, user_name: &str, addr: Option<IpAddr>, now: Instant) -> Result<(), Duration> {
-        let by_name = self.names.retry_after(&Self::name_key(user_name), now, self.limits.window);
+    pub fn check(
+        &self,
+        user_name: &str,
+        addr: Option<IpAddr>,
+        now: Instant,
+    ) -> Result<(), Duration> {
+        let by_name = self
+            .names
+            .retry_after(&Self::name_key(user_name), now, self.limits.window);
         let by_addr = addr.and_then(|a| self.addresses.retry_after(&a, now, self.limits.window));
         match (by_name, by_addr) {
             (None, None) => Ok(()),

@@ -13,7 +13,8 @@
 //! - nesting depth and collection sizes are bounded;
 //! - numbers and bools given as JSON strings (`"5"`, `"true"`) are accepted for numeric and
 //!   bool members, and numbers or bools given for string members are taken as their text, as
-//!   ServiceStack's own JSON reader does.
+//!   ServiceStack's own JSON reader does; a string given for a list, map or struct member is
+//!   read as JSV text (`"1,2,3"`, `"{name:x}"`), as the merged path and query values do.
 //!
 //! The design follows `serde_path_to_error`: every value goes through a wrapper deserializer,
 //! and every visitor through a wrapper visitor that re-wraps whatever deserializer or access it
@@ -232,7 +233,10 @@ enum Kind {
     Int,
     Float,
     Str,
-    Struct,
+    Seq,
+    Map,
+    /// A struct, by name.
+    Struct(&'static str),
 }
 
 /// A deserializer that tracks and bounds whatever it reads.
@@ -263,8 +267,10 @@ macro_rules! via_any {
 impl<'de, D: Deserializer<'de>> Deserializer<'de> for Wrap<'_, D> {
     type Error = D::Error;
 
-    // Scalars go through `deserialize_any` so that the wrapper sees the token serde_json found
-    // (and can keep its text, or convert it) before the target's visitor rejects it.
+    // Scalars, lists, maps and structs go through `deserialize_any` so that the wrapper sees
+    // the token serde_json found (and can keep its text, or convert it) before the target's
+    // visitor rejects it: serde_json's typed entry points fail on a mismatched token without
+    // calling the visitor at all.
     via_any! {
         deserialize_any => Kind::Any,
         deserialize_bool => Kind::Bool,
@@ -325,7 +331,7 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Wrap<'_, D> {
 
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
         self.de
-            .deserialize_seq(Self::prim(self.t, visitor, Kind::Any, None))
+            .deserialize_any(Self::prim(self.t, visitor, Kind::Seq, None))
     }
 
     fn deserialize_tuple<V: Visitor<'de>>(
@@ -349,7 +355,7 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Wrap<'_, D> {
 
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
         self.de
-            .deserialize_map(Self::prim(self.t, visitor, Kind::Any, None))
+            .deserialize_any(Self::prim(self.t, visitor, Kind::Map, None))
     }
 
     fn deserialize_struct<V: Visitor<'de>>(
@@ -358,11 +364,12 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Wrap<'_, D> {
         fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, D::Error> {
-        self.de.deserialize_struct(
-            name,
-            fields,
-            Self::prim(self.t, visitor, Kind::Struct, Some(fields)),
-        )
+        self.de.deserialize_any(Self::prim(
+            self.t,
+            visitor,
+            Kind::Struct(name),
+            Some(fields),
+        ))
     }
 
     fn deserialize_enum<V: Visitor<'de>>(
@@ -432,6 +439,24 @@ fn str_as_number<'de, V: Visitor<'de>, E: de::Error>(
     s.parse::<f64>().ok().map(|n| v.visit_f64(n))
 }
 
+/// Reads a JSON string given for a list, map or struct member as JSV text (`"1,2,3"`,
+/// `"{name:x}"`), as query values are read: a body then binds the same whether or not a query
+/// string sends the binder down the merged path, where the `jsv` crate does this.
+fn from_jsv_text<'de, V: Visitor<'de>, E: de::Error>(
+    v: V,
+    s: &str,
+    kind: Kind,
+    fields: Option<&'static [&'static str]>,
+) -> Result<V::Value, E> {
+    let text = ::jsv::Value::String(s.to_string());
+    let r = match kind {
+        Kind::Struct(name) => text.deserialize_struct(name, fields.unwrap_or_default(), v),
+        Kind::Map => text.deserialize_map(v),
+        _ => text.deserialize_seq(v),
+    };
+    r.map_err(|e| E::custom(e.message()))
+}
+
 fn invalid_str<E: de::Error>(s: &str, expected: &str) -> E {
     E::invalid_value(de::Unexpected::Str(s), &expected)
 }
@@ -498,7 +523,10 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Prim<'_, V> {
                     b if b.eq_ignore_ascii_case("false") => self.v.visit_bool(false),
                     _ => Err(invalid_str(s, "a boolean")),
                 },
-                Kind::Any | Kind::Str | Kind::Struct => self.v.visit_str(s),
+                Kind::Seq | Kind::Map | Kind::Struct(_) => {
+                    from_jsv_text(self.v, s, self.kind, self.fields)
+                }
+                Kind::Any | Kind::Str => self.v.visit_str(s),
             };
         if r.is_err() {
             t.note_value(|| s.to_string());
@@ -508,17 +536,17 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Prim<'_, V> {
 
     fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<V::Value, E> {
         match self.kind {
-            Kind::Any | Kind::Str | Kind::Struct => {
+            Kind::Any | Kind::Str => {
                 let r = self.v.visit_borrowed_str(s);
                 rec(self.t, r, || s.to_string())
             }
-            Kind::Bool | Kind::Int | Kind::Float => self.visit_str(s),
+            _ => self.visit_str(s),
         }
     }
 
     fn visit_string<E: de::Error>(self, s: String) -> Result<V::Value, E> {
         match self.kind {
-            Kind::Any | Kind::Str | Kind::Struct => {
+            Kind::Any | Kind::Str => {
                 let t = self.t;
                 let text = t.value.borrow().is_none().then(|| s.clone());
                 let r = self.v.visit_string(s);
@@ -527,7 +555,7 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Prim<'_, V> {
                 }
                 r
             }
-            Kind::Bool | Kind::Int | Kind::Float => self.visit_str(&s),
+            _ => self.visit_str(&s),
         }
     }
 
@@ -562,7 +590,7 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Prim<'_, V> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<V::Value, A::Error> {
-        if let Kind::Struct = self.kind {
+        if let Kind::Struct(_) = self.kind {
             // serde_json would bind `[..]` to a struct positionally; no ServiceStack client
             // sends that, and accepting it would bind fields by accident.
             return Err(A::Error::invalid_type(de::Unexpected::Seq, &self));

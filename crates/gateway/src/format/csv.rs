@@ -34,9 +34,18 @@ impl Format for Csv {
         &["text/csv"]
     }
 
-    fn write(&self, value: &dyn erased_serde::Serialize, ctx: &WriteContext<'_>, out: &mut Vec<u8>) -> Result<(), FormatError> {
-        let node = tree::capture(value).map_err(|e| FormatError::msg(format!("cannot write CSV: {e}")))?;
-        let mut w = CsvWriter { types: ctx.types, out: String::new() };
+    fn write(
+        &self,
+        value: &dyn erased_serde::Serialize,
+        ctx: &WriteContext<'_>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), FormatError> {
+        let node =
+            tree::capture(value).map_err(|e| FormatError::msg(format!("cannot write CSV: {e}")))?;
+        let mut w = CsvWriter {
+            types: ctx.types,
+            out: String::new(),
+        };
         w.root(&node, ctx.root)?;
         out.extend_from_slice(w.out.as_bytes());
         Ok(())
@@ -69,11 +78,11 @@ fn row_property(info: &'static TypeInfo) -> Option<(&'static str, TypeRef)> {
         if p.name.eq_ignore_ascii_case("ResponseStatus") {
             continue;
         }
-        if let TypeRef::List(inner) = (p.ty)().non_null() {
-            if matches!(inner.non_null(), TypeRef::Dto(_)) {
-                count += 1;
-                found = Some((p.wire_name, (**inner).clone()));
-            }
+        if let TypeRef::List(inner) = (p.ty)().non_null()
+            && matches!(inner.non_null(), TypeRef::Dto(_))
+        {
+            count += 1;
+            found = Some((p.wire_name, (**inner).clone()));
         }
     }
     if count == 1 { found } else { None }
@@ -104,7 +113,8 @@ impl CsvWriter<'_> {
                     _ => None,
                 };
                 let objects = items.iter().any(is_object)
-                    || (items.is_empty() && matches!(&inner, Some(TypeRef::Dto(_) | TypeRef::Map(..))));
+                    || (items.is_empty()
+                        && matches!(&inner, Some(TypeRef::Dto(_) | TypeRef::Map(..))));
                 if objects {
                     self.rows(items, inner.as_ref())
                 } else {
@@ -114,11 +124,13 @@ impl CsvWriter<'_> {
             Node::Struct { fields, .. } => {
                 if let Some(info) = self.info_of(ty, Some(node)) {
                     if let Some((key, item_ty)) = row_property(info) {
-                        let items = match node.field(key) {
-                            Some(Node::Seq(items)) => items.as_slice(),
-                            _ => &[],
-                        };
-                        return self.rows(items, Some(&item_ty));
+                        match node.field(key) {
+                            Some(Node::Seq(items)) => return self.rows(items, Some(&item_ty)),
+                            Some(_) => return self.rows(&[], Some(&item_ty)),
+                            // The value is not this envelope (an error body written for the
+                            // operation's response type): write what it is, as one row.
+                            None => return self.rows(std::slice::from_ref(node), None),
+                        }
                     }
                 } else {
                     let lists: Vec<&Vec<Node>> = fields
@@ -148,7 +160,10 @@ impl CsvWriter<'_> {
         if items.is_empty() {
             return Ok(());
         }
-        let cells = items.iter().map(|i| self.cell(i, inner)).collect::<Result<Vec<_>, _>>()?;
+        let cells = items
+            .iter()
+            .map(|i| self.cell(i, inner))
+            .collect::<Result<Vec<_>, _>>()?;
         self.out.push_str(&cells.join(","));
         self.out.push_str(ROW_END);
         Ok(())
@@ -159,13 +174,21 @@ impl CsvWriter<'_> {
             return info
                 .properties
                 .iter()
-                .map(|p| Column { header: p.name.to_string(), key: p.wire_name.to_string(), ty: Some((p.ty)()) })
+                .map(|p| Column {
+                    header: p.name.to_string(),
+                    key: p.wire_name.to_string(),
+                    ty: Some((p.ty)()),
+                })
                 .collect();
         }
         let mut cols: Vec<Column> = Vec::new();
         let mut add = |header: String, key: String| {
             if !cols.iter().any(|c| c.key == key) {
-                cols.push(Column { header, key, ty: None });
+                cols.push(Column {
+                    header,
+                    key,
+                    ty: None,
+                });
             }
         };
         for item in items {
@@ -187,10 +210,10 @@ impl CsvWriter<'_> {
         }
         // ServiceStack sorts the header of string dictionaries ordinally; other maps keep
         // the first record's insertion order.
-        if let Some(TypeRef::Map(_, v)) = item_ty.map(TypeRef::non_null) {
-            if v.is_string() {
-                cols.sort_by(|a, b| a.header.as_bytes().cmp(b.header.as_bytes()));
-            }
+        if let Some(TypeRef::Map(_, v)) = item_ty.map(TypeRef::non_null)
+            && v.is_string()
+        {
+            cols.sort_by(|a, b| a.header.as_bytes().cmp(b.header.as_bytes()));
         }
         cols
     }
@@ -235,11 +258,14 @@ impl CsvWriter<'_> {
                 use base64::Engine as _;
                 base64::engine::general_purpose::STANDARD.encode(b)
             }
-            Node::Struct { .. } if duration_text(node).is_some() && prim == Some(Primitive::TimeSpan) => {
+            Node::Struct { .. }
+                if duration_text(node).is_some() && prim == Some(Primitive::TimeSpan) =>
+            {
                 duration_text(node).unwrap_or_default()
             }
             nested => {
-                let jsv = jsv::to_string(nested).map_err(|e| FormatError::msg(format!("cannot write a CSV cell: {e}")))?;
+                let jsv = jsv::to_string(nested)
+                    .map_err(|e| FormatError::msg(format!("cannot write a CSV cell: {e}")))?;
                 // JSV quotes a value that needs it; the cell carries the text, quoted the CSV way.
                 unquote_jsv(&jsv)
             }
@@ -260,13 +286,21 @@ fn unquote_jsv(s: &str) -> String {
 /// `ToCsvField`: quoted iff the text holds `"`, `,`, CR or LF, or starts with `[` or `{`.
 fn escape(s: &str) -> String {
     let needs = s.starts_with(['[', '{']) || s.contains(['"', ',', '\r', '\n']);
-    if needs { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
+    if needs {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
 }
 
 // ---- reading ----
 
 fn read_body(body: &[u8], ctx: &ReadContext<'_>) -> Result<Value, FormatError> {
-    let offset = if body.starts_with(&[0xEF, 0xBB, 0xBF]) { 3 } else { 0 };
+    let offset = if body.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        3
+    } else {
+        0
+    };
     let text = std::str::from_utf8(&body[offset..]).map_err(|e| {
         let (line, column) = position(&body[offset..], e.valid_up_to());
         located("the body is not valid UTF-8", line, column)
@@ -275,7 +309,11 @@ fn read_body(body: &[u8], ctx: &ReadContext<'_>) -> Result<Value, FormatError> {
     if records.is_empty() {
         return Ok(Value::Map(Vec::new()));
     }
-    let header: Vec<String> = records.remove(0).into_iter().map(|h| h.unwrap_or_default().trim().to_string()).collect();
+    let header: Vec<String> = records
+        .remove(0)
+        .into_iter()
+        .map(|h| h.unwrap_or_default().trim().to_string())
+        .collect();
     let target = ctx.target;
     let (item_info, wrap_key) = match row_property(target) {
         Some((key, TypeRef::Dto(f))) => (f(), Some(key)),
@@ -283,7 +321,11 @@ fn read_body(body: &[u8], ctx: &ReadContext<'_>) -> Result<Value, FormatError> {
     };
     let keys: Vec<String> = header
         .iter()
-        .map(|h| item_info.property(h).map_or_else(|| h.clone(), |p| p.wire_name.to_string()))
+        .map(|h| {
+            item_info
+                .property(h)
+                .map_or_else(|| h.clone(), |p| p.wire_name.to_string())
+        })
         .collect();
     let to_map = |row: Vec<Option<String>>| {
         Value::Map(
@@ -298,23 +340,35 @@ fn read_body(body: &[u8], ctx: &ReadContext<'_>) -> Result<Value, FormatError> {
             let rows = records.into_iter().map(to_map).collect();
             Ok(Value::Map(vec![(key.to_string(), Value::List(rows))]))
         }
-        None => Ok(records.into_iter().next().map_or(Value::Map(Vec::new()), to_map)),
+        None => Ok(records
+            .into_iter()
+            .next()
+            .map_or(Value::Map(Vec::new()), to_map)),
     }
 }
 
 fn located(message: &str, line: usize, column: usize) -> FormatError {
-    FormatError { message: format!("{message} at line {line}, column {column}"), line, column, field: None, value: None }
+    FormatError {
+        message: format!("{message} at line {line}, column {column}"),
+        line,
+        column,
+        field: None,
+        value: None,
+    }
 }
 
 fn position(text: &[u8], pos: usize) -> (usize, usize) {
     let upto = &text[..pos.min(text.len())];
     let line = upto.iter().filter(|b| **b == b'\n').count() + 1;
     let start = upto.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
-    (line, String::from_utf8_lossy(&upto[start..]).chars().count() + 1)
+    (
+        line,
+        String::from_utf8_lossy(&upto[start..]).chars().count() + 1,
+    )
 }
 
 /// Splits CSV text into records of cells (`None` for an empty unquoted cell), skipping empty
-/// lines (jsv.md §7.4). At most `max_items` records and cells per record.
+/// lines (jsv.md §7.4). At most a header and `max_items` rows, and `max_items` cells a row.
 fn parse_records(text: &str, max_items: usize) -> Result<Vec<Vec<Option<String>>>, FormatError> {
     let b = text.as_bytes();
     let mut records = Vec::new();
@@ -343,7 +397,8 @@ fn parse_records(text: &str, max_items: usize) -> Result<Vec<Vec<Option<String>>
                 }
                 let empty = record.len() == 1 && record[0].is_none();
                 if !empty {
-                    if records.len() >= max_items {
+                    // The header is not an item: `max_items` data rows follow it.
+                    if records.len() > max_items {
                         return Err(too_many("rows", start));
                     }
                     records.push(std::mem::take(&mut record));
@@ -438,7 +493,14 @@ fn scan_cell(text: &str, start: usize) -> Result<(Option<String>, usize), Format
         _ => {
             let end = plain_end(start);
             let cell = &text[start..end];
-            Ok((if cell.is_empty() { None } else { Some(cell.to_string()) }, end))
+            Ok((
+                if cell.is_empty() {
+                    None
+                } else {
+                    Some(cell.to_string())
+                },
+                end,
+            ))
         }
     }
 }
@@ -462,7 +524,11 @@ mod tests {
 
     #[test]
     fn scanning_cells() {
-        let r = parse_records("a,\"b,\"\"c\"\"\",,{x:1,y:[2,3]},[a,\"b,c\"]\r\n\r\nz\n", 100).unwrap();
+        let r = parse_records(
+            "a,\"b,\"\"c\"\"\",,{x:1,y:[2,3]},[a,\"b,c\"]\r\n\r\nz\n",
+            100,
+        )
+        .unwrap();
         assert_eq!(
             r,
             vec![
@@ -476,8 +542,14 @@ mod tests {
                 vec![Some("z".to_string())],
             ]
         );
-        assert_eq!(parse_records("\"\"\n", 10).unwrap(), vec![vec![Some(String::new())]]);
-        assert_eq!(parse_records("{open,x\n", 10).unwrap(), vec![vec![Some("{open".to_string()), Some("x".to_string())]]);
+        assert_eq!(
+            parse_records("\"\"\n", 10).unwrap(),
+            vec![vec![Some(String::new())]]
+        );
+        assert_eq!(
+            parse_records("{open,x\n", 10).unwrap(),
+            vec![vec![Some("{open".to_string()), Some("x".to_string())]]
+        );
         let err = parse_records("a\n\"open", 10).unwrap_err();
         assert_eq!((err.line, err.column), (2, 1));
         assert!(parse_records("a,b,c\n", 2).is_err());

@@ -36,13 +36,21 @@ impl Format for Html {
         &["text/html"]
     }
 
-    fn write(&self, value: &dyn erased_serde::Serialize, ctx: &WriteContext<'_>, out: &mut Vec<u8>) -> Result<(), FormatError> {
-        let json = serde_json::to_value(value).map_err(|e| FormatError::msg(format!("cannot write HTML: {e}")))?;
+    fn write(
+        &self,
+        value: &dyn erased_serde::Serialize,
+        ctx: &WriteContext<'_>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), FormatError> {
+        let json = serde_json::to_value(value)
+            .map_err(|e| FormatError::msg(format!("cannot write HTML: {e}")))?;
         let title = escape(ctx.operation);
         let mut page = String::new();
         page.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
         page.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
-        page.push_str(&format!("<title>{title}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<h1>{title}</h1>\n"));
+        page.push_str(&format!(
+            "<title>{title}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<h1>{title}</h1>\n"
+        ));
         let r = Renderer;
         page.push_str(&r.render(&json, ctx.root.map(TypeRef::non_null), 0));
         page.push_str("\n</body>\n</html>\n");
@@ -50,7 +58,11 @@ impl Format for Html {
         Ok(())
     }
 
-    fn read(&self, _body: &[u8], _ctx: &ReadContext<'_>) -> Option<Result<::jsv::Value, FormatError>> {
+    fn read(
+        &self,
+        _body: &[u8],
+        _ctx: &ReadContext<'_>,
+    ) -> Option<Result<::jsv::Value, FormatError>> {
         None
     }
 }
@@ -79,8 +91,10 @@ impl Renderer {
                 } else if items.is_empty() {
                     String::new()
                 } else {
-                    let li: String =
-                        items.iter().map(|i| format!("<li>{}</li>", self.render(i, inner, depth + 1))).collect();
+                    let li: String = items
+                        .iter()
+                        .map(|i| format!("<li>{}</li>", self.render(i, inner, depth + 1)))
+                        .collect();
                     format!("<ul>{li}</ul>")
                 }
             }
@@ -108,12 +122,26 @@ impl Renderer {
         out
     }
 
-    fn object(&self, map: &serde_json::Map<String, Json>, info: Option<&'static TypeInfo>, depth: usize) -> String {
+    fn object(
+        &self,
+        map: &serde_json::Map<String, Json>,
+        info: Option<&'static TypeInfo>,
+        depth: usize,
+    ) -> String {
         let mut html = String::from("<table>");
         for (name, v, ty) in self.fields(map, info) {
-            let cell = v.map(|v| self.render(v, ty.as_ref().map(TypeRef::non_null), depth + 1)).unwrap_or_default();
-            let class = if cell.is_empty() { " class=\"empty\"" } else { "" };
-            html.push_str(&format!("<tr><th>{}</th><td{class}>{cell}</td></tr>", escape(&name)));
+            let cell = v
+                .map(|v| self.render(v, ty.as_ref().map(TypeRef::non_null), depth + 1))
+                .unwrap_or_default();
+            let class = if cell.is_empty() {
+                " class=\"empty\""
+            } else {
+                ""
+            };
+            html.push_str(&format!(
+                "<tr><th>{}</th><td{class}>{cell}</td></tr>",
+                escape(&name)
+            ));
         }
         html.push_str("</table>");
         html

@@ -26,7 +26,13 @@ pub struct FormatError {
 impl FormatError {
     /// An error without position.
     pub fn msg(message: impl Into<String>) -> Self {
-        FormatError { message: message.into(), line: 0, column: 0, field: None, value: None }
+        FormatError {
+            message: message.into(),
+            line: 0,
+            column: 0,
+            field: None,
+            value: None,
+        }
     }
 }
 
@@ -69,12 +75,18 @@ pub trait Format: Send + Sync + 'static {
     ///
     /// # Errors
     /// When the value cannot be represented in this format.
-    fn write(&self, value: &dyn erased_serde::Serialize, ctx: &WriteContext<'_>, out: &mut Vec<u8>) -> Result<(), FormatError>;
+    fn write(
+        &self,
+        value: &dyn erased_serde::Serialize,
+        ctx: &WriteContext<'_>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), FormatError>;
     /// Reads a request body into a tree; `None` for write-only formats (HTML).
     ///
     /// # Errors
     /// A malformed body, with position where known.
-    fn read(&self, body: &[u8], ctx: &ReadContext<'_>) -> Option<Result<::jsv::Value, FormatError>>;
+    fn read(&self, body: &[u8], ctx: &ReadContext<'_>)
+    -> Option<Result<::jsv::Value, FormatError>>;
 }
 
 pub mod csv;
@@ -93,7 +105,9 @@ pub struct Formats {
 
 impl std::fmt::Debug for Formats {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.list.iter().map(|x| x.name())).finish()
+        f.debug_list()
+            .entries(self.list.iter().map(|x| x.name()))
+            .finish()
     }
 }
 
@@ -113,15 +127,19 @@ impl Formats {
 
     /// The format with this short name (`json`), ignoring ASCII case.
     pub fn get(&self, name: &str) -> Option<&Arc<dyn Format>> {
-        self.list.iter().find(|f| f.name().eq_ignore_ascii_case(name))
+        self.list
+            .iter()
+            .find(|f| f.name().eq_ignore_ascii_case(name))
     }
 
     /// The format a media type (`application/json; charset=utf-8`) selects, if any.
     pub fn by_media_type(&self, media_type: &str) -> Option<&Arc<dyn Format>> {
         let essence = media_type.split(';').next().unwrap_or("").trim();
-        self.list
-            .iter()
-            .find(|f| f.media_types().iter().any(|m| m.eq_ignore_ascii_case(essence)))
+        self.list.iter().find(|f| {
+            f.media_types()
+                .iter()
+                .any(|m| m.eq_ignore_ascii_case(essence))
+        })
     }
 
     /// Every format, in registration order.

@@ -26,7 +26,10 @@ pub(crate) fn generate(ctx: &Ctx<'_>, scope: &Scope) -> String {
         s.push_str(&opts.header(false));
     }
     let global = opts.value("GlobalNamespace");
-    let global: String = global.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '.').collect();
+    let global: String = global
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '.')
+        .collect();
     let mut namespaces = model::namespaces(&sel.types);
     namespaces.sort_unstable();
     let mut usings: Vec<String> = USINGS.iter().map(|u| u.to_string()).collect();
@@ -35,7 +38,12 @@ pub(crate) fn generate(ctx: &Ctx<'_>, scope: &Scope) -> String {
     }
     usings.extend(model::list_option(&opts.value("AddNamespaces")));
     if global.is_empty() {
-        usings.extend(namespaces.iter().filter(|n| !n.is_empty()).map(|n| n.to_string()));
+        usings.extend(
+            namespaces
+                .iter()
+                .filter(|n| !n.is_empty())
+                .map(|n| n.to_string()),
+        );
     }
     let mut seen = Vec::new();
     for u in usings {
@@ -48,13 +56,26 @@ pub(crate) fn generate(ctx: &Ctx<'_>, scope: &Scope) -> String {
     let groups: Vec<(String, Vec<&'static TypeInfo>)> = if global.is_empty() {
         namespaces
             .iter()
-            .map(|ns| (ns.to_string(), sel.types.iter().copied().filter(|t| t.namespace == *ns).collect()))
+            .map(|ns| {
+                (
+                    ns.to_string(),
+                    sel.types
+                        .iter()
+                        .copied()
+                        .filter(|t| t.namespace == *ns)
+                        .collect(),
+                )
+            })
             .collect()
     } else {
         vec![(global, sel.types.clone())]
     };
     for (ns, types) in groups {
-        let ns = if ns.is_empty() { "ServiceModel".to_string() } else { ns };
+        let ns = if ns.is_empty() {
+            "ServiceModel".to_string()
+        } else {
+            ns
+        };
         s.push_str(&format!("namespace {ns}\n{{\n"));
         for (i, t) in types.iter().enumerate() {
             if i > 0 {
@@ -70,7 +91,10 @@ pub(crate) fn generate(ctx: &Ctx<'_>, scope: &Scope) -> String {
 fn summary(s: &mut String, indent: &str, d: &str) {
     s.push_str(&format!("{indent}///<summary>\n"));
     for l in model::desc_lines(d) {
-        s.push_str(&format!("{indent}///{}\n", l.replace('<', "&lt;").replace('>', "&gt;")));
+        s.push_str(&format!(
+            "{indent}///{}\n",
+            l.replace('<', "&lt;").replace('>', "&gt;")
+        ));
     }
     s.push_str(&format!("{indent}///</summary>\n"));
 }
@@ -80,34 +104,52 @@ fn class(s: &mut String, t: &'static TypeInfo, sel: &Selection, opts: &Options<'
     let data_contract = opts.flag("AddDataContractAttributes");
     let indexes = opts.flag("AddIndexesToDataMembers");
     let nullable = opts.flag("AddNullableAnnotations");
-    let virt = if opts.flag("MakeVirtual") { "virtual " } else { "" };
-    if let Some(d) = t.description {
-        if comments {
-            summary(s, "    ", d);
-        }
+    let virt = if opts.flag("MakeVirtual") {
+        "virtual "
+    } else {
+        ""
+    };
+    if let Some(d) = t.description
+        && comments
+    {
+        summary(s, "    ", d);
     }
     if data_contract {
         s.push_str("    [DataContract]\n");
     }
     if let (Some(op), false) = (&t.operation, opts.page) {
         for r in op.routes {
-            s.push_str(&format!("    [Route({})]\n", model::route_args(r.path, r.verbs)));
+            s.push_str(&format!(
+                "    [Route({})]\n",
+                model::route_args(r.path, r.verbs)
+            ));
         }
     }
     if let Some(d) = t.description {
         s.push_str(&format!("    [Api(Description={})]\n", model::quote(d)));
     }
     if opts.flag("AddGeneratedCodeAttributes") {
-        s.push_str(&format!("    [GeneratedCode(\"AddServiceStackReference\", {})]\n", model::quote(&opts.version())));
+        s.push_str(&format!(
+            "    [GeneratedCode(\"AddServiceStackReference\", {})]\n",
+            model::quote(&opts.version())
+        ));
     }
-    let access = if opts.flag("MakeInternal") { "internal" } else { "public" };
-    let partial = if opts.flag("MakePartial") { "partial " } else { "" };
+    let access = if opts.flag("MakeInternal") {
+        "internal"
+    } else {
+        "public"
+    };
+    let partial = if opts.flag("MakePartial") {
+        "partial "
+    } else {
+        ""
+    };
     s.push_str(&format!("    {access} {partial}class {}\n", t.name));
     let mut implements = Vec::new();
-    if let Some(r) = model::return_marker(t).filter(|r| sel.covers(r)) {
-        if opts.flag("AddReturnMarker") {
-            implements.push(format!("IReturn<{}>", model::csharp_type(&r)));
-        }
+    if let Some(r) = model::return_marker(t).filter(|r| sel.covers(r))
+        && opts.flag("AddReturnMarker")
+    {
+        implements.push(format!("IReturn<{}>", model::csharp_type(&r)));
     }
     if let Some(m) = t.operation.as_ref().and_then(model::verb_marker) {
         implements.push(m.to_string());
@@ -121,7 +163,10 @@ fn class(s: &mut String, t: &'static TypeInfo, sel: &Selection, opts: &Options<'
     s.push_str("    {\n");
 
     let version = if t.operation.is_some() {
-        opts.value("AddImplicitVersion").parse::<i64>().ok().filter(|_| !t.properties.iter().any(|p| p.name == "Version"))
+        opts.value("AddImplicitVersion")
+            .parse::<i64>()
+            .ok()
+            .filter(|_| !t.properties.iter().any(|p| p.name == "Version"))
     } else {
         None
     };
@@ -130,7 +175,11 @@ fn class(s: &mut String, t: &'static TypeInfo, sel: &Selection, opts: &Options<'
         for p in t.properties {
             let ty = (p.ty)();
             if matches!(ty.non_null(), TypeRef::List(_) | TypeRef::Map(_, _)) {
-                inits.push(format!("{} = new {}{{}};", p.name, model::csharp_type(ty.non_null())));
+                inits.push(format!(
+                    "{} = new {}{{}};",
+                    p.name,
+                    model::csharp_type(ty.non_null())
+                ));
             }
         }
     }
@@ -183,7 +232,10 @@ fn class(s: &mut String, t: &'static TypeInfo, sel: &Selection, opts: &Options<'
         if nullable && ty.is_option() && !cs.ends_with('?') {
             cs.push('?');
         }
-        s.push_str(&format!("        public {virt}{cs} {} {{ get; set; }}\n", p.name));
+        s.push_str(&format!(
+            "        public {virt}{cs} {} {{ get; set; }}\n",
+            p.name
+        ));
     }
     let mut extra = Vec::new();
     if version.is_some() {
@@ -193,10 +245,14 @@ fn class(s: &mut String, t: &'static TypeInfo, sel: &Selection, opts: &Options<'
         && model::is_response_type(sel, t)
         && !t.properties.iter().any(|p| p.name == "ResponseStatus")
     {
-        extra.push(format!("        public {virt}ResponseStatus ResponseStatus {{ get; set; }}"));
+        extra.push(format!(
+            "        public {virt}ResponseStatus ResponseStatus {{ get; set; }}"
+        ));
     }
     if opts.flag("MakeDataContractsExtensible") {
-        extra.push(format!("        public {virt}ExtensionDataObject ExtensionData {{ get; set; }}"));
+        extra.push(format!(
+            "        public {virt}ExtensionDataObject ExtensionData {{ get; set; }}"
+        ));
     }
     for e in extra {
         if had {

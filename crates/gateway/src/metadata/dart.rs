@@ -18,7 +18,10 @@ pub(crate) fn generate(ctx: &Ctx<'_>, scope: &Scope) -> String {
     }
     let global = opts.value("GlobalNamespace");
     if !global.is_empty() {
-        let lib: String = global.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '.').collect();
+        let lib: String = global
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '.')
+            .collect();
         if !lib.is_empty() {
             s.push_str(&format!("library {lib};\n"));
         }
@@ -56,35 +59,44 @@ impl TypeContext {
         }
     }
 
-    /// Adds entries for the generic types a reference needs at run time (`List<Dto>`...).
+    /// Adds entries for the generic types a reference needs at run time (`List<Dto>`...);
+    /// the Dart package knows `List<String>`, `List<int>` and `List<double>` already.
     fn add_generics(&mut self, r: &TypeRef) {
         match r.non_null() {
             TypeRef::List(inner) => {
                 self.add_generics(inner);
-                if inner.dto().is_some() {
-                    let e = dart_type(inner);
-                    self.add(format!("'List<{e}>': TypeInfo(TypeOf.Class, create:() => <{e}>[]),"));
+                let e = dart_type(inner);
+                if !matches!(e.as_str(), "String" | "int" | "double") {
+                    self.add(format!(
+                        "'List<{e}>': TypeInfo(TypeOf.Class, create:() => <{e}>[]),"
+                    ));
                 }
             }
             TypeRef::Map(k, v) => {
                 self.add_generics(v);
-                if v.dto().is_some() {
-                    let (k, v) = (dart_type(k), dart_type(v));
-                    self.add(format!("'Map<{k},{v}?>': TypeInfo(TypeOf.Class, create:() => Map<{k},{v}?>()),"));
-                }
+                let (k, v) = (dart_type(k), dart_type(v));
+                self.add(format!(
+                    "'Map<{k},{v}?>': TypeInfo(TypeOf.Class, create:() => Map<{k},{v}?>()),"
+                ));
             }
             _ => {}
         }
     }
 }
 
-fn class(s: &mut String, t: &'static TypeInfo, sel: &Selection, opts: &Options<'_>, reg: &mut TypeContext) {
+fn class(
+    s: &mut String,
+    t: &'static TypeInfo,
+    sel: &Selection,
+    opts: &Options<'_>,
+    reg: &mut TypeContext,
+) {
     let comments = opts.flag("AddDescriptionAsComments");
     if let Some(d) = t.description {
         if comments {
             s.push_str("/**\n");
             for l in model::desc_lines(d) {
-                s.push_str(&format!("* {l}\n"));
+                s.push_str(&format!("* {}\n", l.replace("*/", "* /")));
             }
             s.push_str("*/\n");
         }
@@ -99,7 +111,11 @@ fn class(s: &mut String, t: &'static TypeInfo, sel: &Selection, opts: &Options<'
         implements.push(m.to_string());
     }
     implements.push("IConvertible".to_string());
-    s.push_str(&format!("class {} implements {}\n{{\n", t.name, implements.join(", ")));
+    s.push_str(&format!(
+        "class {} implements {}\n{{\n",
+        t.name,
+        implements.join(", ")
+    ));
 
     let mut props: Vec<Prop> = t.properties.iter().map(Prop::from_info).collect();
     if opts.flag("AddResponseStatus")
@@ -125,7 +141,7 @@ fn class(s: &mut String, t: &'static TypeInfo, sel: &Selection, opts: &Options<'
             if comments {
                 s.push_str("    /**\n");
                 for l in model::desc_lines(d) {
-                    s.push_str(&format!("    * {l}\n"));
+                    s.push_str(&format!("    * {}\n", l.replace("*/", "* /")));
                 }
                 s.push_str("    */\n");
             }
@@ -156,29 +172,38 @@ fn class(s: &mut String, t: &'static TypeInfo, sel: &Selection, opts: &Options<'
     } else {
         s.push_str(&format!("    {name}({{{}}});\n", fields.join(",")));
     }
-    s.push_str(&format!("    {name}.fromJson(Map<String, dynamic> json) {{ fromMap(json); }}\n\n"));
+    s.push_str(&format!(
+        "    {name}.fromJson(Map<String, dynamic> json) {{ fromMap(json); }}\n\n"
+    ));
     s.push_str("    fromMap(Map<String, dynamic> json) {\n");
     for p in &props {
-        s.push_str(&format!("        {} = {};\n", p.wire, p.from_json()));
+        s.push_str(&format!("        {} = {};\n", p.wire, p.read_expr()));
     }
     s.push_str("        return this;\n    }\n\n");
     if props.is_empty() {
         s.push_str("    Map<String, dynamic> toJson() => {};\n\n");
     } else {
         s.push_str("    Map<String, dynamic> toJson() => {\n");
-        let entries: Vec<String> =
-            props.iter().map(|p| format!("        '{}': {}", p.wire, p.to_json())).collect();
+        let entries: Vec<String> = props
+            .iter()
+            .map(|p| format!("        '{}': {}", p.wire, p.write_expr()))
+            .collect();
         s.push_str(&entries.join(",\n"));
         s.push_str("\n    };\n\n");
     }
     if let Some(r) = &response {
         s.push_str(&format!("    createResponse() => {};\n", create(r)));
-        s.push_str(&format!("    getResponseTypeName() => \"{}\";\n", dart_type(r)));
+        s.push_str(&format!(
+            "    getResponseTypeName() => \"{}\";\n",
+            dart_type(r)
+        ));
         reg.add_generics(r);
     }
     s.push_str(&format!("    getTypeName() => \"{name}\";\n"));
     s.push_str("    TypeContext? context = _ctx;\n}\n");
-    reg.add(format!("'{name}': TypeInfo(TypeOf.Class, create:() => {name}()),"));
+    reg.add(format!(
+        "'{name}': TypeInfo(TypeOf.Class, create:() => {name}()),"
+    ));
 }
 
 /// A property to emit: a declared one or one an option adds.
@@ -193,7 +218,13 @@ struct Prop {
 
 impl Prop {
     fn from_info(p: &PropertyInfo) -> Self {
-        Prop { wire: p.wire_name, ty: (p.ty)(), description: p.description, required: p.required, named: None }
+        Prop {
+            wire: p.wire_name,
+            ty: (p.ty)(),
+            description: p.description,
+            required: p.required,
+            named: None,
+        }
     }
 
     fn response_status() -> Self {
@@ -207,21 +238,32 @@ impl Prop {
     }
 
     fn version() -> Self {
-        Prop { wire: "version", ty: TypeRef::Primitive(Primitive::Int32), description: None, required: false, named: None }
+        Prop {
+            wire: "version",
+            ty: TypeRef::Primitive(Primitive::Int32),
+            description: None,
+            required: false,
+            named: None,
+        }
     }
 
     fn dart(&self) -> String {
-        self.named.map(str::to_string).unwrap_or_else(|| dart_type(&self.ty))
+        self.named
+            .map(str::to_string)
+            .unwrap_or_else(|| dart_type(&self.ty))
     }
 
-    fn from_json(&self) -> String {
+    fn read_expr(&self) -> String {
         match self.named {
-            Some(n) => format!("JsonConverters.fromJson(json['{}'],'{n}',context!)", self.wire),
+            Some(n) => format!(
+                "JsonConverters.fromJson(json['{}'],'{n}',context!)",
+                self.wire
+            ),
             None => from_json(&self.ty, self.wire),
         }
     }
 
-    fn to_json(&self) -> String {
+    fn write_expr(&self) -> String {
         match self.named {
             Some(n) => format!("JsonConverters.toJson({},'{n}',context!)", self.wire),
             None => to_json(&self.ty, self.wire),
@@ -266,7 +308,10 @@ fn is_plain(r: &TypeRef) -> bool {
 }
 
 fn is_double(r: &TypeRef) -> bool {
-    matches!(r.non_null(), TypeRef::Primitive(Primitive::Double | Primitive::Single | Primitive::Decimal))
+    matches!(
+        r.non_null(),
+        TypeRef::Primitive(Primitive::Double | Primitive::Single | Primitive::Decimal)
+    )
 }
 
 fn from_json(r: &TypeRef, wire: &str) -> String {
@@ -275,7 +320,10 @@ fn from_json(r: &TypeRef, wire: &str) -> String {
     } else if is_double(r) {
         format!("JsonConverters.toDouble(json['{wire}'])")
     } else {
-        format!("JsonConverters.fromJson(json['{wire}'],'{}',context!)", type_name(r))
+        format!(
+            "JsonConverters.fromJson(json['{wire}'],'{}',context!)",
+            type_name(r)
+        )
     }
 }
 
@@ -299,10 +347,12 @@ fn create(r: &TypeRef) -> String {
         TypeRef::Dto(f) => format!("{}()", f().name),
         TypeRef::Primitive(Primitive::String | Primitive::Guid) => "\"\"".to_string(),
         TypeRef::Primitive(Primitive::Boolean) => "false".to_string(),
-        TypeRef::Primitive(Primitive::Double | Primitive::Single | Primitive::Decimal) => "0.0".to_string(),
-        TypeRef::Primitive(Primitive::Int32 | Primitive::Int64 | Primitive::UInt32 | Primitive::UInt64) => {
-            "0".to_string()
+        TypeRef::Primitive(Primitive::Double | Primitive::Single | Primitive::Decimal) => {
+            "0.0".to_string()
         }
+        TypeRef::Primitive(
+            Primitive::Int32 | Primitive::Int64 | Primitive::UInt32 | Primitive::UInt64,
+        ) => "0".to_string(),
         TypeRef::Primitive(_) | TypeRef::Option(_) => "null".to_string(),
     }
 }

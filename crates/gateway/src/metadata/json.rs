@@ -19,7 +19,10 @@ fn to_string(v: &Value) -> String {
 pub(crate) fn type_links(ctx: &Ctx<'_>) -> String {
     let base = ctx.base_url();
     let mut m = Map::new();
-    m.insert("metadata".into(), Value::String(format!("{base}/types/metadata")));
+    m.insert(
+        "metadata".into(),
+        Value::String(format!("{base}/types/metadata")),
+    );
     for l in LANGS {
         m.insert(l.into(), Value::String(format!("{base}/types/{l}")));
     }
@@ -32,7 +35,9 @@ fn dotnet(r: &TypeRef) -> (String, Vec<String>) {
     match r {
         TypeRef::Primitive(p) => (p.dotnet_name().to_string(), vec![]),
         TypeRef::Option(inner) => match inner.non_null() {
-            TypeRef::Primitive(p) if p.is_value_type() => ("Nullable`1".to_string(), vec![p.dotnet_name().to_string()]),
+            TypeRef::Primitive(p) if p.is_value_type() => {
+                ("Nullable`1".to_string(), vec![p.dotnet_name().to_string()])
+            }
             other => dotnet(other),
         },
         TypeRef::List(inner) => ("List`1".to_string(), vec![display(inner)]),
@@ -73,10 +78,10 @@ fn property(p: &PropertyInfo) -> Value {
     if !args.is_empty() {
         m.insert("genericArgs".into(), json!(args));
     }
-    if let TypeRef::Primitive(prim) = ty.non_null() {
-        if prim.is_value_type() {
-            m.insert("isValueType".into(), json!(true));
-        }
+    if let TypeRef::Primitive(prim) = ty.non_null()
+        && prim.is_value_type()
+    {
+        m.insert("isValueType".into(), json!(true));
     }
     if ty.is_option() {
         m.insert("isNullable".into(), json!(true));
@@ -95,15 +100,19 @@ fn type_value(t: &TypeInfo) -> Value {
     let mut m = Map::new();
     m.insert("name".into(), json!(t.name));
     m.insert("namespace".into(), json!(t.namespace));
-    if let Some(op) = &t.operation {
-        if let Some(marker) = model::verb_marker(op) {
-            m.insert("implements".into(), json!([{ "name": marker, "namespace": "ServiceStack" }]));
-        }
+    if let Some(marker) = t.operation.as_ref().and_then(model::verb_marker) {
+        m.insert(
+            "implements".into(),
+            json!([{ "name": marker, "namespace": "ServiceStack" }]),
+        );
     }
     if let Some(d) = t.description {
         m.insert("description".into(), json!(d));
     }
-    m.insert("properties".into(), Value::Array(t.properties.iter().map(property).collect()));
+    m.insert(
+        "properties".into(),
+        Value::Array(t.properties.iter().map(property).collect()),
+    );
     Value::Object(m)
 }
 
@@ -138,7 +147,12 @@ fn operation_value(t: &TypeInfo) -> Option<Value> {
     for r in op.routes {
         match r.verbs {
             None => actions.push("ANY".into()),
-            Some(v) => actions.extend(v.split([',', ' ']).map(str::trim).filter(|x| !x.is_empty()).map(str::to_ascii_uppercase)),
+            Some(v) => actions.extend(
+                v.split([',', ' '])
+                    .map(str::trim)
+                    .filter(|x| !x.is_empty())
+                    .map(str::to_ascii_uppercase),
+            ),
         }
     }
     if actions.is_empty() {
@@ -172,13 +186,62 @@ fn operation_value(t: &TypeInfo) -> Option<Value> {
 /// `/types/metadata`: the `MetadataTypes` document the types come from, honouring
 /// `IncludeTypes` and `ExcludeTypes`.
 pub(crate) fn metadata_types(ctx: &Ctx<'_>) -> String {
+    to_string(&metadata_types_value(ctx, true))
+}
+
+/// `/metadata/app`: `AppMetadata`, whose `api` is the `MetadataTypes` document without
+/// `config`. The date is a WCF date with escaped slashes, as ServiceStack writes it.
+pub(crate) fn app_metadata(ctx: &Ctx<'_>) -> String {
+    let ms = chrono::Utc::now().timestamp_millis();
+    let formats = json!({
+        "json": "application/json",
+        "xml": "application/xml",
+        "jsv": "text/jsv",
+        "csv": "text/csv",
+    });
+    let doc = json!({
+        "date": format!("/Date({ms})/"),
+        "app": {
+            "baseUrl": ctx.base_url(),
+            "serviceStackVersion": ctx.site.version,
+            "serviceName": ctx.site.service_name,
+            "apiVersion": "1.0",
+            "jsTextCase": "CamelCase",
+        },
+        "ui": {},
+        "config": { "debugMode": false },
+        "contentTypeFormats": formats,
+        "httpHandlers": { "ApiHandlers.Json": "/api/{Request}" },
+        "plugins": { "loaded": ["metadata", "nativeTypes"] },
+        "customPlugins": {},
+        "api": metadata_types_value(ctx, false),
+    });
+    to_string(&doc).replacen(
+        &format!("\"/Date({ms})/\""),
+        &format!("\"\\/Date({ms})\\/\""),
+        1,
+    )
+}
+
+fn metadata_types_value(ctx: &Ctx<'_>, with_config: bool) -> Value {
     let opts = Options::new(ctx, CSHARP, false);
     let sel = model::select(ctx, &Scope::Types, &opts);
-    let requests: Vec<&&'static TypeInfo> = sel.types.iter().filter(|t| t.operation.is_some()).collect();
-    let types: Vec<Value> = sel.types.iter().filter(|t| t.operation.is_none()).map(|t| type_value(t)).collect();
+    let requests: Vec<&&'static TypeInfo> =
+        sel.types.iter().filter(|t| t.operation.is_some()).collect();
+    let types: Vec<Value> = sel
+        .types
+        .iter()
+        .filter(|t| t.operation.is_none())
+        .map(|t| type_value(t))
+        .collect();
     let operations: Vec<Value> = requests.iter().filter_map(|t| operation_value(t)).collect();
     let mut namespaces: Vec<&str> = model::namespaces(&sel.types);
-    for n in ["System", "System.Collections", "System.Collections.Generic", "ServiceStack"] {
+    for n in [
+        "System",
+        "System.Collections",
+        "System.Collections.Generic",
+        "ServiceStack",
+    ] {
         if !namespaces.contains(&n) {
             namespaces.push(n);
         }
@@ -198,19 +261,25 @@ pub(crate) fn metadata_types(ctx: &Ctx<'_>) -> String {
         "serviceName": ctx.site.service_name,
         "version": ctx.site.version,
     });
-    to_string(&json!({
-        "config": config,
-        "namespaces": namespaces,
-        "types": types,
-        "operations": operations,
-    }))
+    let mut doc = Map::new();
+    if with_config {
+        doc.insert("config".into(), config);
+    }
+    doc.insert("namespaces".into(), json!(namespaces));
+    doc.insert("types".into(), json!(types));
+    doc.insert("operations".into(), json!(operations));
+    Value::Object(doc)
 }
 
 /// `/api`: the operations grouped by tag (`default` for untagged ones), each with its links.
 pub(crate) fn api_index(ctx: &Ctx<'_>) -> String {
     let mut groups: Vec<(String, Vec<Value>)> = Vec::new();
     let mut ops: Vec<&'static TypeInfo> = ctx.registry.operations().collect();
-    ops.sort_by(|a, b| a.name.to_ascii_lowercase().cmp(&b.name.to_ascii_lowercase()));
+    ops.sort_by(|a, b| {
+        a.name
+            .to_ascii_lowercase()
+            .cmp(&b.name.to_ascii_lowercase())
+    });
     ops.dedup_by(|a, b| std::ptr::eq(*a, *b));
     for t in ops {
         let Some(op) = &t.operation else { continue };
@@ -225,8 +294,11 @@ pub(crate) fn api_index(ctx: &Ctx<'_>) -> String {
             json!({ "api": format!("/api/{}", t.name), "ui": format!("/ui/{}", t.name) }),
         );
         let entry = Value::Object(m);
-        let tags: Vec<String> =
-            if op.tags.is_empty() { vec!["default".to_string()] } else { op.tags.iter().map(|s| s.to_string()).collect() };
+        let tags: Vec<String> = if op.tags.is_empty() {
+            vec!["default".to_string()]
+        } else {
+            op.tags.iter().map(|s| s.to_string()).collect()
+        };
         for tag in tags {
             match groups.iter_mut().find(|(g, _)| *g == tag) {
                 Some((_, list)) => list.push(entry.clone()),

@@ -6,11 +6,27 @@
 //! | path | what |
 //! |---|---|
 //! | `/metadata`, `/metadata/`, `/{fmt}/metadata` | HTML index of the operations |
+//! | `/metadata/app` | `AppMetadata` JSON (for API Explorer-style tools) |
 //! | `/{json,jsv,xml,csv}/metadata?op=X[&lang=L]` | HTML page of one operation |
 //! | `/types` | JSON map of language → URL |
 //! | `/types/metadata` | `MetadataTypes` JSON |
 //! | `/types/{csharp,dart,typescript,python}` | generated DTO source |
 //! | `/api` | JSON index of the operations, grouped by tag |
+//!
+//! Choices that keep generated code identical to what Evo Voice published (decision 30):
+//!
+//! * `IReturn<T>` is written only when the operation declares the marker (not
+//!   `implicit_response`) and returns a body; void operations get no `IReturnVoid` (Evo
+//!   Voice's `NewBillable` implements only `IPost`). TypeScript request classes still carry
+//!   `createResponse()` so `JsonServiceClient` knows what to parse.
+//! * Dart carries no `// @Route` comments (its clients call `/api/{Op}`), so its classes are
+//!   the seed pages' line for line; C#, TypeScript and Python carry the routes.
+//! * The source on an operation page (`?lang=`) is the operation's request DTO and the types
+//!   its properties reach (plus the response types when it declares `IReturn`), without the
+//!   options header and without routes, as ServiceStack renders it.
+//! * Sample bodies are written by the host's own writers (`serde_json`, `jsv::to_string_pretty`,
+//!   the XML and CSV [`Format`](crate::format::Format)s) from a placeholder built from
+//!   `TypeInfo`; a writer that fails shows a note instead of the sample.
 
 mod csharp;
 mod dart;
@@ -65,7 +81,11 @@ const JSON: &str = "application/json; charset=utf-8";
 
 impl MetadataResponse {
     fn ok(content_type: &'static str, body: String) -> Self {
-        MetadataResponse { status: 200, content_type, body }
+        MetadataResponse {
+            status: 200,
+            content_type,
+            body,
+        }
     }
 }
 
@@ -73,13 +93,23 @@ impl MetadataResponse {
 const PAGE_FORMATS: [&str; 4] = ["json", "xml", "jsv", "csv"];
 
 /// Renders the metadata resource at `req.path`, or `None` when the path is not one.
-pub fn handle(req: &MetadataRequest<'_>, registry: &Registry, site: &SiteInfo) -> Option<MetadataResponse> {
+pub fn handle(
+    req: &MetadataRequest<'_>,
+    registry: &Registry,
+    site: &SiteInfo,
+) -> Option<MetadataResponse> {
     let query = Query::parse(req.query);
-    let ctx = Ctx { req, registry, site, query: &query };
+    let ctx = Ctx {
+        req,
+        registry,
+        site,
+        query: &query,
+    };
     let path = req.path.trim_end_matches('/');
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     match segments.as_slice() {
         ["metadata"] => Some(MetadataResponse::ok(HTML, pages::index(&ctx))),
+        ["metadata", "app"] => Some(MetadataResponse::ok(JSON, json::app_metadata(&ctx))),
         ["types"] => Some(MetadataResponse::ok(JSON, json::type_links(&ctx))),
         ["types", lang] => Some(types(&ctx, lang)),
         [fmt, "metadata"] => {
@@ -144,7 +174,9 @@ impl Query {
     pub(crate) fn parse(raw: &str) -> Self {
         let decode = |s: &str| {
             let s = s.replace('+', " ");
-            percent_encoding::percent_decode_str(&s).decode_utf8_lossy().into_owned()
+            percent_encoding::percent_decode_str(&s)
+                .decode_utf8_lossy()
+                .into_owned()
         };
         let pairs = raw
             .trim_start_matches('?')
@@ -161,7 +193,10 @@ impl Query {
 
     /// The first value of `key`.
     pub(crate) fn get(&self, key: &str) -> Option<&str> {
-        self.pairs.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v.as_str())
+        self.pairs
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v.as_str())
     }
 
     /// Every pair, in order.

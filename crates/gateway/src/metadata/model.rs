@@ -52,10 +52,8 @@ pub(crate) fn reach(root: &'static TypeInfo, response: bool, out: &mut Vec<&'sta
     for p in root.properties {
         (p.ty)().dtos(&mut refs);
     }
-    if response {
-        if let Some(r) = response_ref(root) {
-            r.dtos(&mut refs);
-        }
+    if response && let Some(r) = response_ref(root) {
+        r.dtos(&mut refs);
     }
     for t in refs {
         reach(t, true, out);
@@ -84,7 +82,9 @@ pub(crate) fn list_option(value: &str) -> Vec<String> {
 
 fn find_type(ctx: &Ctx<'_>, name: &str) -> Option<&'static TypeInfo> {
     let types = ctx.registry.types();
-    types.get(name).or_else(|| types.iter().find(|t| t.name.eq_ignore_ascii_case(name)))
+    types
+        .get(name)
+        .or_else(|| types.iter().find(|t| t.name.eq_ignore_ascii_case(name)))
 }
 
 /// The types to emit for `scope`, honouring `IncludeTypes` and `ExcludeTypes`.
@@ -114,7 +114,9 @@ pub(crate) fn select(ctx: &Ctx<'_>, scope: &Scope, opts: &Options) -> Selection 
             picked.retain(|t| !exclude.iter().any(|x| x.eq_ignore_ascii_case(t.name)));
         }
     }
-    Selection { types: order_by_deps(&picked) }
+    Selection {
+        types: order_by_deps(&picked),
+    }
 }
 
 /// Orders `types` so that each comes after the types it mentions (cycles broken arbitrarily).
@@ -184,7 +186,11 @@ pub(crate) fn method(op: &OperationMeta) -> String {
             }
         }
     }
-    if verbs.len() == 1 { verbs.remove(0) } else { "POST".to_string() }
+    if verbs.len() == 1 {
+        verbs.remove(0)
+    } else {
+        "POST".to_string()
+    }
 }
 
 /// Whether generated code carries `IReturn<T>`: the operation declares the marker and returns

@@ -22,11 +22,17 @@ pub(crate) enum Default {
 }
 
 const fn b(name: &'static str, v: bool) -> Opt {
-    Opt { name, default: Default::Bool(v) }
+    Opt {
+        name,
+        default: Default::Bool(v),
+    }
 }
 
 const fn t(name: &'static str, v: &'static str) -> Opt {
-    Opt { name, default: Default::Text(v) }
+    Opt {
+        name,
+        default: Default::Text(v),
+    }
 }
 
 /// C# options, in the order upstream prints them.
@@ -49,7 +55,10 @@ pub(crate) const CSHARP: &[Opt] = &[
     t("IncludeTypes", ""),
     t("ExcludeTypes", ""),
     t("AddNamespaces", ""),
-    t("AddDefaultXmlNamespace", "http://schemas.servicestack.net/types"),
+    t(
+        "AddDefaultXmlNamespace",
+        "http://schemas.servicestack.net/types",
+    ),
 ];
 
 /// Dart options.
@@ -128,7 +137,12 @@ impl<'a> Options<'a> {
         if let Some(v) = self.passed(name) {
             return v.trim().to_string();
         }
-        match self.list.iter().find(|o| o.name.eq_ignore_ascii_case(name)).map(|o| &o.default) {
+        match self
+            .list
+            .iter()
+            .find(|o| o.name.eq_ignore_ascii_case(name))
+            .map(|o| &o.default)
+        {
             Some(Default::Text(s)) => (*s).to_string(),
             Some(Default::Bool(v)) => bool_text(*v).to_string(),
             None => String::new(),
@@ -137,7 +151,12 @@ impl<'a> Options<'a> {
 
     /// The option's value as a boolean (unparsable values keep the default).
     pub(crate) fn flag(&self, name: &str) -> bool {
-        let default = match self.list.iter().find(|o| o.name.eq_ignore_ascii_case(name)).map(|o| &o.default) {
+        let default = match self
+            .list
+            .iter()
+            .find(|o| o.name.eq_ignore_ascii_case(name))
+            .map(|o| &o.default)
+        {
             Some(Default::Bool(v)) => *v,
             _ => false,
         };
@@ -154,10 +173,19 @@ impl<'a> Options<'a> {
         }
         let c = if python { "#" } else { "//" };
         let mut s = String::new();
-        s.push_str(if python { "\"\"\" Options:\n" } else { "/* Options:\n" });
-        s.push_str(&format!("Date: {}\n", chrono::Local::now().format("%Y-%m-%d %H:%M:%S")));
+        s.push_str(if python {
+            "\"\"\" Options:\n"
+        } else {
+            "/* Options:\n"
+        });
+        s.push_str(&format!(
+            "Date: {}\n",
+            chrono::Local::now().format("%Y-%m-%d %H:%M:%S")
+        ));
         s.push_str(&format!("Version: {}\n", self.ctx.site.version));
-        s.push_str(&format!("Tip: To override a DTO option, remove \"{c}\" prefix before updating\n"));
+        s.push_str(&format!(
+            "Tip: To override a DTO option, remove \"{c}\" prefix before updating\n"
+        ));
         s.push_str(&format!("BaseUrl: {}\n", self.ctx.base_url()));
         s.push('\n');
         for o in self.list {
@@ -183,7 +211,11 @@ impl<'a> Options<'a> {
 }
 
 fn one_line(v: &str) -> String {
-    v.replace(['\r', '\n'], " ").replace("*/", "* /").trim().to_string()
+    v.replace(['\r', '\n'], " ")
+        .replace("*/", "* /")
+        .replace("\"\"\"", "\"\" \"")
+        .trim()
+        .to_string()
 }
 
 fn bool_text(v: bool) -> &'static str {

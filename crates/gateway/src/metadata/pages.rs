@@ -22,7 +22,12 @@ nav.types-nav a.active{background:#e5e7eb;color:#111}\
 .value{color:#b45309}.ops td.formats a{margin-right:.6em}.desc{color:#555}";
 
 /// The languages offered on operation pages: query value and label.
-const LANGS: [(&str, &str); 4] = [("csharp", "C#"), ("typescript", "TypeScript"), ("dart", "Dart"), ("python", "Python")];
+const LANGS: [(&str, &str); 4] = [
+    ("csharp", "C#"),
+    ("typescript", "TypeScript"),
+    ("dart", "Dart"),
+    ("python", "Python"),
+];
 
 fn head(title: &str) -> String {
     format!(
@@ -46,7 +51,11 @@ pub(crate) fn index(ctx: &Ctx<'_>) -> String {
     let mut s = head(name);
     s.push_str(&format!("<h1>{}</h1>\n", esc(name)));
     let mut ops: Vec<&'static TypeInfo> = ctx.registry.operations().collect();
-    ops.sort_by(|a, b| a.name.to_ascii_lowercase().cmp(&b.name.to_ascii_lowercase()));
+    ops.sort_by(|a, b| {
+        a.name
+            .to_ascii_lowercase()
+            .cmp(&b.name.to_ascii_lowercase())
+    });
     ops.dedup_by(|a, b| std::ptr::eq(*a, *b));
     s.push_str("<p>The following operations are supported. For a formal definition, see the links for each format.</p>\n");
     s.push_str("<table class=\"ops\">\n<thead><tr><th>Operation</th><th>Formats</th><th>Description</th></tr></thead>\n<tbody>\n");
@@ -57,14 +66,22 @@ pub(crate) fn index(ctx: &Ctx<'_>) -> String {
             esc(op.name)
         ));
         for f in PAGE_FORMATS {
-            s.push_str(&format!("<a href=\"/{f}/metadata?op={q}\">{}</a>", f.to_ascii_uppercase()));
+            s.push_str(&format!(
+                "<a href=\"/{f}/metadata?op={q}\">{}</a>",
+                f.to_ascii_uppercase()
+            ));
         }
-        s.push_str(&format!("</td><td class=\"desc\">{}</td></tr>\n", op.description.map(desc_html).unwrap_or_default()));
+        s.push_str(&format!(
+            "</td><td class=\"desc\">{}</td></tr>\n",
+            op.description.map(desc_html).unwrap_or_default()
+        ));
     }
     s.push_str("</tbody>\n</table>\n");
     s.push_str("<h2>Add ServiceStack Reference</h2>\n<p>Generate typed client DTOs for these operations:</p>\n<ul>\n");
     for (lang, label) in LANGS {
-        s.push_str(&format!("<li><a href=\"/types/{lang}\">{label}</a> <code>/types/{lang}</code></li>\n"));
+        s.push_str(&format!(
+            "<li><a href=\"/types/{lang}\">{label}</a> <code>/types/{lang}</code></li>\n"
+        ));
     }
     s.push_str("<li><a href=\"/types/metadata\">Metadata</a> <code>/types/metadata</code></li>\n");
     s.push_str("<li><a href=\"/types\">All languages</a> <code>/types</code></li>\n");
@@ -83,7 +100,11 @@ fn not_found(ctx: &Ctx<'_>, op: &str) -> MetadataResponse {
         esc(op)
     ));
     s.push_str(FOOT);
-    MetadataResponse { status: 404, content_type: HTML, body: s }
+    MetadataResponse {
+        status: 404,
+        content_type: HTML,
+        body: s,
+    }
 }
 
 /// The verb and path of the sample request: the first route taking POST (or any verb), else
@@ -111,7 +132,11 @@ fn param_kind(t: &TypeInfo, p: &crate::meta::PropertyInfo, verb: &str) -> &'stat
             }
         }
     }
-    if matches!(verb, "GET" | "DELETE") { "query" } else { "body" }
+    if matches!(verb, "GET" | "DELETE") {
+        "query"
+    } else {
+        "body"
+    }
 }
 
 /// The page of one operation in one format (`/jsv/metadata?op=NewBillable&lang=dart`).
@@ -120,7 +145,11 @@ pub(crate) fn operation(ctx: &Ctx<'_>, fmt: &str, op_name: &str) -> MetadataResp
         .registry
         .operations()
         .find(|t| t.name == op_name)
-        .or_else(|| ctx.registry.operations().find(|t| t.name.eq_ignore_ascii_case(op_name)));
+        .or_else(|| {
+            ctx.registry
+                .operations()
+                .find(|t| t.name.eq_ignore_ascii_case(op_name))
+        });
     let Some(t) = found else {
         return not_found(ctx, op_name);
     };
@@ -144,7 +173,9 @@ pub(crate) fn operation(ctx: &Ctx<'_>, fmt: &str, op_name: &str) -> MetadataResp
         s.push_str("</p>\n");
     }
     if op.requires_auth {
-        s.push_str("<table class=\"authentication\"><caption><b>Requires Authentication</b></caption>");
+        s.push_str(
+            "<table class=\"authentication\"><caption><b>Requires Authentication</b></caption>",
+        );
         if !op.required_roles.is_empty() {
             let plural = if op.required_roles.len() > 1 { "s" } else { "" };
             s.push_str(&format!(
@@ -153,25 +184,46 @@ pub(crate) fn operation(ctx: &Ctx<'_>, fmt: &str, op_name: &str) -> MetadataResp
             ));
         }
         if !op.any_roles.is_empty() {
-            let label = if op.any_roles.len() > 1 { "Requires any of the roles" } else { "Requires the role" };
-            s.push_str(&format!("<tr><td>{label}:</td><td>{}</td></tr>", esc(&op.any_roles.join(", "))));
+            let label = if op.any_roles.len() > 1 {
+                "Requires any of the roles"
+            } else {
+                "Requires the role"
+            };
+            s.push_str(&format!(
+                "<tr><td>{label}:</td><td>{}</td></tr>",
+                esc(&op.any_roles.join(", "))
+            ));
         }
         s.push_str("</table>\n");
     }
     if !op.routes.is_empty() {
         s.push_str("<table class=\"routes\"><caption>The following routes are available for this service:</caption><tbody>");
         for r in op.routes {
-            let verbs = r.verbs.map(|v| v.replace(',', ", ")).unwrap_or_else(|| "All Verbs".to_string());
-            s.push_str(&format!("<tr><th>{}</th><th>{}</th></tr>", esc(&verbs), esc(r.path)));
+            let verbs = r
+                .verbs
+                .map(|v| v.replace(',', ", "))
+                .unwrap_or_else(|| "All Verbs".to_string());
+            s.push_str(&format!(
+                "<tr><th>{}</th><th>{}</th></tr>",
+                esc(&verbs),
+                esc(r.path)
+            ));
         }
         s.push_str("</tbody></table>\n");
     }
 
-    let lang = ctx.query.get("lang").map(str::to_ascii_lowercase).filter(|l| !l.is_empty());
+    let lang = ctx
+        .query
+        .get("lang")
+        .map(str::to_ascii_lowercase)
+        .filter(|l| !l.is_empty());
     let q = url_enc(t.name);
     s.push_str("<nav class=\"types-nav\">");
     let active = |on: bool| if on { " class=\"active\"" } else { "" };
-    s.push_str(&format!("<a{} href=\"?op={q}\">Metadata</a>", active(lang.is_none())));
+    s.push_str(&format!(
+        "<a{} href=\"?op={q}\">Metadata</a>",
+        active(lang.is_none())
+    ));
     for (key, label) in LANGS {
         s.push_str(&format!(
             "<a{} href=\"?op={q}&amp;lang={key}\">{label}</a>",
@@ -214,8 +266,12 @@ pub(crate) fn operation(ctx: &Ctx<'_>, fmt: &str, op_name: &str) -> MetadataResp
 
     s.push_str(&format!(
         "<div class=\"call-info\"><p>To override the Content-type in your clients, use the HTTP <b>Accept</b> Header, \
-         append the <b>.{fmt}</b> suffix or <b>?format={fmt}</b></p></div>\n"
+         append the <b>.{fmt}</b> suffix or <b>?format={fmt}</b></p>"
     ));
+    if fmt == "json" {
+        s.push_str("<p>To embed the response in a <b>jsonp</b> callback, append <b>?callback=myCallback</b></p>");
+    }
+    s.push_str("</div>\n");
     s.push_str(&format!("<h3>HTTP + {upper}</h3>\n"));
     s.push_str(
         "<p>The following are sample HTTP requests and responses. The placeholders shown need to be replaced with actual values.</p>\n",
@@ -223,7 +279,10 @@ pub(crate) fn operation(ctx: &Ctx<'_>, fmt: &str, op_name: &str) -> MetadataResp
     let media = sample::media_type(fmt);
     let types = ctx.registry.types();
     let host = esc(ctx.req.host);
-    s.push_str(&format!("<div class=\"request\"><pre>{verb} {} HTTP/1.1 \nHost: {host} \nAccept: {media}", esc(&path)));
+    s.push_str(&format!(
+        "<div class=\"request\"><pre>{verb} {} HTTP/1.1 \nHost: {host} \nAccept: {media}",
+        esc(&path)
+    ));
     if matches!(verb, "POST" | "PUT" | "PATCH") {
         let body = sample::write(fmt, &Placeholder::Dto(t, &[]), None, types, t.name);
         s.push_str(&format!(
@@ -241,7 +300,11 @@ pub(crate) fn operation(ctx: &Ctx<'_>, fmt: &str, op_name: &str) -> MetadataResp
         ));
     }
     s.push_str(FOOT);
-    MetadataResponse { status: 200, content_type: HTML, body: s }
+    MetadataResponse {
+        status: 200,
+        content_type: HTML,
+        body: s,
+    }
 }
 
 fn params_table(s: &mut String, t: &TypeInfo, verb: &str) {

@@ -10,9 +10,10 @@ use super::model::{self, Scope, Selection};
 use super::options::{Options, PYTHON};
 
 const KEYWORDS: &[&str] = &[
-    "and", "as", "assert", "async", "await", "break", "class", "continue", "def", "del", "elif", "else", "except",
-    "False", "finally", "for", "from", "global", "if", "import", "in", "is", "lambda", "None", "nonlocal", "not",
-    "or", "pass", "raise", "return", "True", "try", "while", "with", "yield",
+    "and", "as", "assert", "async", "await", "break", "class", "continue", "def", "del", "elif",
+    "else", "except", "False", "finally", "for", "from", "global", "if", "import", "in", "is",
+    "lambda", "None", "nonlocal", "not", "or", "pass", "raise", "return", "True", "try", "while",
+    "with", "yield",
 ];
 
 /// Generates the Python source for `scope`.
@@ -27,21 +28,29 @@ pub(crate) fn generate(ctx: &Ctx<'_>, scope: &Scope) -> String {
     for import in model::list_option(&opts.value("DefaultImports")) {
         match import.split_once(':') {
             Some((module, names)) => {
-                s.push_str(&format!("from {module} import {}\n", names.replace('/', ", ")));
+                s.push_str(&format!(
+                    "from {module} import {}\n",
+                    names.replace('/', ", ")
+                ));
             }
             None => s.push_str(&format!("import {import}\n")),
         }
     }
     let global = opts.value("GlobalNamespace");
     if !global.is_empty() {
-        s.push_str(&format!("\n# module {}\n", global.replace(['\n', '\r'], " ")));
+        s.push_str(&format!(
+            "\n# module {}\n",
+            global.replace(['\n', '\r'], " ")
+        ));
     }
     let data_class = match opts.value("DataClass") {
         v if v.is_empty() => "@dataclass".to_string(),
         v => format!("@dataclass({v})"),
     };
     let data_class_json = match opts.value("DataClassJson") {
-        v if v.is_empty() => "@dataclass_json(letter_case=LetterCase.CAMEL, undefined=Undefined.EXCLUDE)".to_string(),
+        v if v.is_empty() => {
+            "@dataclass_json(letter_case=LetterCase.CAMEL, undefined=Undefined.EXCLUDE)".to_string()
+        }
         v => format!("@dataclass_json({v})"),
     };
     for t in &sel.types {
@@ -54,16 +63,29 @@ pub(crate) fn generate(ctx: &Ctx<'_>, scope: &Scope) -> String {
 fn docstring(s: &mut String, indent: &str, d: &str) {
     s.push_str(&format!("{indent}\"\"\"\n"));
     for l in model::desc_lines(d) {
-        s.push_str(&format!("{indent}{}\n", l.replace("\"\"\"", "\\\"\\\"\\\"")));
+        s.push_str(&format!(
+            "{indent}{}\n",
+            l.replace("\"\"\"", "\\\"\\\"\\\"")
+        ));
     }
     s.push_str(&format!("{indent}\"\"\"\n"));
 }
 
-fn class(s: &mut String, t: &'static TypeInfo, sel: &Selection, opts: &Options<'_>, dc: &str, dcj: &str) {
+fn class(
+    s: &mut String,
+    t: &'static TypeInfo,
+    sel: &Selection,
+    opts: &Options<'_>,
+    dc: &str,
+    dcj: &str,
+) {
     let comments = opts.flag("AddDescriptionAsComments");
     if let (Some(op), false) = (&t.operation, opts.page) {
         for r in op.routes {
-            s.push_str(&format!("# @Route({})\n", model::route_args(r.path, r.verbs)));
+            s.push_str(&format!(
+                "# @Route({})\n",
+                model::route_args(r.path, r.verbs)
+            ));
         }
     }
     if let Some(d) = t.description {
@@ -83,12 +105,12 @@ fn class(s: &mut String, t: &'static TypeInfo, sel: &Selection, opts: &Options<'
         s.push_str(&format!("class {}({}):\n", t.name, bases.join(", ")));
     }
     let mut empty = true;
-    if let Some(d) = t.description {
-        if comments {
-            docstring(s, "    ", d);
-            s.push('\n');
-            empty = false;
-        }
+    if let Some(d) = t.description
+        && comments
+    {
+        docstring(s, "    ", d);
+        s.push('\n');
+        empty = false;
     }
     let mut fields: Vec<(String, Option<&'static str>, bool)> = Vec::new();
     for p in t.properties {
@@ -99,14 +121,17 @@ fn class(s: &mut String, t: &'static TypeInfo, sel: &Selection, opts: &Options<'
         && model::is_response_type(sel, t)
         && !t.properties.iter().any(|p| p.name == "ResponseStatus")
     {
-        fields.push(("response_status: Optional[ResponseStatus] = None".to_string(), None, false));
+        fields.push((
+            "response_status: Optional[ResponseStatus] = None".to_string(),
+            None,
+            false,
+        ));
     }
-    if t.operation.is_some() {
-        if let Ok(v) = opts.value("AddImplicitVersion").parse::<i64>() {
-            if !t.properties.iter().any(|p| p.name == "Version") {
-                fields.push((format!("version: int = {v}"), None, false));
-            }
-        }
+    if t.operation.is_some()
+        && let Ok(v) = opts.value("AddImplicitVersion").parse::<i64>()
+        && !t.properties.iter().any(|p| p.name == "Version")
+    {
+        fields.push((format!("version: int = {v}"), None, false));
     }
     let mut had_doc = false;
     for (decl, desc, required) in fields {
@@ -171,7 +196,16 @@ fn camel(snake: &str) -> String {
 
 /// The declaration of one field.
 fn field(wire: &str, ty: &TypeRef) -> String {
-    let mut name: String = snake(wire).chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' }).collect();
+    let mut name: String = snake(wire)
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
     if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
         name.insert(0, '_');
     }
@@ -185,7 +219,9 @@ fn field(wire: &str, ty: &TypeRef) -> String {
         other => (format!("Optional[{}]", py_type(other)), "None".to_string()),
     };
     if renamed {
-        format!("{name}: {annotation} = field(metadata=config(field_name='{wire}'), default={default})")
+        format!(
+            "{name}: {annotation} = field(metadata=config(field_name='{wire}'), default={default})"
+        )
     } else {
         format!("{name}: {annotation} = {default}")
     }

@@ -30,7 +30,11 @@ impl Serialize for Placeholder<'_> {
     }
 }
 
-fn serialize_dto<S: Serializer>(t: &'static TypeInfo, stack: &[&'static TypeInfo], s: S) -> Result<S::Ok, S::Error> {
+fn serialize_dto<S: Serializer>(
+    t: &'static TypeInfo,
+    stack: &[&'static TypeInfo],
+    s: S,
+) -> Result<S::Ok, S::Error> {
     let recursive = stack.iter().any(|x| std::ptr::eq(*x, t)) || stack.len() >= MAX_DEPTH;
     let mut inner: Vec<&'static TypeInfo> = stack.to_vec();
     inner.push(t);
@@ -45,7 +49,11 @@ fn serialize_dto<S: Serializer>(t: &'static TypeInfo, stack: &[&'static TypeInfo
     st.end()
 }
 
-fn serialize_ref<S: Serializer>(r: &TypeRef, stack: &[&'static TypeInfo], s: S) -> Result<S::Ok, S::Error> {
+fn serialize_ref<S: Serializer>(
+    r: &TypeRef,
+    stack: &[&'static TypeInfo],
+    s: S,
+) -> Result<S::Ok, S::Error> {
     match r {
         TypeRef::Primitive(p) => match p {
             Primitive::String => s.serialize_str("String"),
@@ -89,7 +97,13 @@ pub(crate) fn media_type(fmt: &str) -> &'static str {
 }
 
 /// Writes `value` in `fmt` the way the host would, or says why it cannot.
-pub(crate) fn write(fmt: &str, value: &Placeholder<'_>, root: Option<&TypeRef>, types: &TypeMap, op: &str) -> String {
+pub(crate) fn write(
+    fmt: &str,
+    value: &Placeholder<'_>,
+    root: Option<&TypeRef>,
+    types: &TypeMap,
+    op: &str,
+) -> String {
     let result = match fmt {
         "json" => serde_json::to_string(value).map_err(|e| e.to_string()),
         "jsv" => write_jsv(value),
@@ -114,11 +128,17 @@ fn write_format(
 ) -> Result<String, String> {
     let formats = Formats::standard();
     let f = formats.get(fmt).ok_or_else(|| format!("no {fmt} writer"))?;
-    let ctx = WriteContext { types, root, operation: op, pretty: true };
+    let ctx = WriteContext {
+        types,
+        root,
+        operation: op,
+        pretty: true,
+    };
     let mut out = Vec::new();
     // A writer that panics must not take the page down with it.
     let written = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        f.write(value as &dyn erased_serde::Serialize, &ctx, &mut out).map(|_| out)
+        f.write(value as &dyn erased_serde::Serialize, &ctx, &mut out)
+            .map(|_| out)
     }));
     match written {
         Ok(Ok(bytes)) => Ok(String::from_utf8_lossy(&bytes).into_owned()),

@@ -23,13 +23,19 @@ pub(crate) fn generate(ctx: &Ctx<'_>, scope: &Scope) -> String {
         match import.split_once(':') {
             Some((names, module)) => {
                 let names = names.replace(['/', ';'], ", ");
-                out.push_str(&format!("import {{ {names} }} from \"{}\";\n", module.trim_matches(['"', '\''])));
+                out.push_str(&format!(
+                    "import {{ {names} }} from \"{}\";\n",
+                    module.trim_matches(['"', '\''])
+                ));
             }
             None => out.push_str(&format!("import {import};\n")),
         }
     }
     let global = opts.value("GlobalNamespace");
-    let global: String = global.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '.').collect();
+    let global: String = global
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '.')
+        .collect();
     let mut body = String::new();
     let response_status = opts.flag("AddResponseStatus");
     if opts.flag("AddServiceStackTypes") && !page {
@@ -59,11 +65,17 @@ pub(crate) fn generate(ctx: &Ctx<'_>, scope: &Scope) -> String {
 /// The ServiceStack interfaces and types the emitted classes use.
 fn service_stack_types(s: &mut String, sel: &Selection, response_status: bool) {
     let ops: Vec<&&'static TypeInfo> = sel.types.iter().filter(|t| t.operation.is_some()).collect();
-    if ops.iter().any(|t| model::return_marker(t).is_some_and(|r| sel.covers(&r))) {
+    if ops
+        .iter()
+        .any(|t| model::return_marker(t).is_some_and(|r| sel.covers(&r)))
+    {
         s.push_str("\nexport interface IReturn<T>\n{\n    createResponse(): T;\n}\n");
     }
     for marker in ["IGet", "IPost", "IPut", "IDelete", "IPatch"] {
-        if ops.iter().any(|t| t.operation.as_ref().and_then(model::verb_marker) == Some(marker)) {
+        if ops
+            .iter()
+            .any(|t| t.operation.as_ref().and_then(model::verb_marker) == Some(marker))
+        {
             s.push_str(&format!("\nexport interface {marker}\n{{\n}}\n"));
         }
     }
@@ -92,14 +104,17 @@ fn comment(s: &mut String, indent: &str, d: &str) {
 
 fn class(s: &mut String, t: &'static TypeInfo, sel: &Selection, opts: &Options<'_>) {
     let comments = opts.flag("AddDescriptionAsComments");
-    if let Some(d) = t.description {
-        if comments {
-            comment(s, "", d);
-        }
+    if let Some(d) = t.description
+        && comments
+    {
+        comment(s, "", d);
     }
     if let (Some(op), false) = (&t.operation, opts.page) {
         for r in op.routes {
-            s.push_str(&format!("// @Route({})\n", model::route_args(r.path, r.verbs)));
+            s.push_str(&format!(
+                "// @Route({})\n",
+                model::route_args(r.path, r.verbs)
+            ));
         }
     }
     if let Some(d) = t.description {
@@ -112,8 +127,11 @@ fn class(s: &mut String, t: &'static TypeInfo, sel: &Selection, opts: &Options<'
     if let Some(m) = t.operation.as_ref().and_then(model::verb_marker) {
         implements.push(m.to_string());
     }
-    let implements =
-        if implements.is_empty() { String::new() } else { format!(" implements {}", implements.join(", ")) };
+    let implements = if implements.is_empty() {
+        String::new()
+    } else {
+        format!(" implements {}", implements.join(", "))
+    };
     s.push_str(&format!("export class {}{implements}\n{{\n", t.name));
 
     let optional_all = opts.flag("MakePropertiesOptional");
@@ -160,12 +178,11 @@ fn class(s: &mut String, t: &'static TypeInfo, sel: &Selection, opts: &Options<'
     {
         extra.push("    public responseStatus?: ResponseStatus;".to_string());
     }
-    if t.operation.is_some() {
-        if let Ok(v) = opts.value("AddImplicitVersion").parse::<i64>() {
-            if !t.properties.iter().any(|p| p.name == "Version") {
-                extra.push(format!("    public version: number = {v};"));
-            }
-        }
+    if t.operation.is_some()
+        && let Ok(v) = opts.value("AddImplicitVersion").parse::<i64>()
+        && !t.properties.iter().any(|p| p.name == "Version")
+    {
+        extra.push(format!("    public version: number = {v};"));
     }
     if !extra.is_empty() {
         if !t.properties.is_empty() {
@@ -183,11 +200,20 @@ fn class(s: &mut String, t: &'static TypeInfo, sel: &Selection, opts: &Options<'
         t.name
     ));
     if let Some(op) = &t.operation {
-        s.push_str(&format!("    public getTypeName() {{ return '{}'; }}\n", t.name));
-        s.push_str(&format!("    public getMethod() {{ return '{}'; }}\n", model::method(op)));
+        s.push_str(&format!(
+            "    public getTypeName() {{ return '{}'; }}\n",
+            t.name
+        ));
+        s.push_str(&format!(
+            "    public getMethod() {{ return '{}'; }}\n",
+            model::method(op)
+        ));
         match model::response_ref(t) {
             Some(r) if sel.covers(&r) || opts.page => {
-                s.push_str(&format!("    public createResponse() {{ return {}; }}\n", create(&r)));
+                s.push_str(&format!(
+                    "    public createResponse() {{ return {}; }}\n",
+                    create(&r)
+                ));
             }
             Some(_) => s.push_str("    public createResponse() { return {}; }\n"),
             None => s.push_str("    public createResponse() {}\n"),
@@ -199,7 +225,9 @@ fn class(s: &mut String, t: &'static TypeInfo, sel: &Selection, opts: &Options<'
 fn ts_type(r: &TypeRef) -> String {
     match r {
         TypeRef::Primitive(p) => match p {
-            Primitive::String | Primitive::Guid | Primitive::DateTime | Primitive::TimeSpan => "string",
+            Primitive::String | Primitive::Guid | Primitive::DateTime | Primitive::TimeSpan => {
+                "string"
+            }
             Primitive::Boolean => "boolean",
             Primitive::Object => "any",
             _ => "number",
@@ -209,7 +237,9 @@ fn ts_type(r: &TypeRef) -> String {
         TypeRef::List(inner) => format!("{}[]", ts_type_elem(inner)),
         TypeRef::Map(k, v) => {
             let key = match k.non_null() {
-                TypeRef::Primitive(p) if !matches!(p, Primitive::String | Primitive::Guid | Primitive::Object) => {
+                TypeRef::Primitive(p)
+                    if !matches!(p, Primitive::String | Primitive::Guid | Primitive::Object) =>
+                {
                     "number"
                 }
                 _ => "string",
@@ -223,16 +253,20 @@ fn ts_type(r: &TypeRef) -> String {
 /// An element type, parenthesised where `[]` would bind wrongly.
 fn ts_type_elem(r: &TypeRef) -> String {
     let t = ts_type(r);
-    if t.starts_with('{') { format!("Array<{t}>") } else { t }
+    if t.starts_with('{') {
+        format!("Array<{t}>")
+    } else {
+        t
+    }
 }
 
 /// A value that satisfies the type, for required properties under `--strict`.
 fn initializer(r: &TypeRef) -> Option<String> {
     match r.non_null() {
         TypeRef::Primitive(Primitive::Boolean) => Some("false".into()),
-        TypeRef::Primitive(Primitive::String | Primitive::Guid | Primitive::DateTime | Primitive::TimeSpan) => {
-            Some("''".into())
-        }
+        TypeRef::Primitive(
+            Primitive::String | Primitive::Guid | Primitive::DateTime | Primitive::TimeSpan,
+        ) => Some("''".into()),
         TypeRef::Primitive(Primitive::Object) => None,
         TypeRef::Primitive(_) => Some("0".into()),
         TypeRef::List(_) => Some("[]".into()),

@@ -9,30 +9,53 @@ const FAILURES: &[(&str, u16, &str, &str)] = &[
     ("conflict", 409, "Conflict", "Conflict"),
     ("forbidden", 403, "Forbidden", "Forbidden"),
     ("unauthorized", 401, "Unauthorized", "Unauthorized"),
-    ("internal", 500, "InternalServerError", "InternalServerError"),
+    (
+        "internal",
+        500,
+        "InternalServerError",
+        "InternalServerError",
+    ),
 ];
 
 #[actix_rt::test]
 async fn each_failure_has_its_status_code_and_reason() {
     for (kind, status, code, reason) in FAILURES {
-        let res = client().get(format!("{}/fail/{kind}", base())).send().await.unwrap();
+        let res = client()
+            .get(format!("{}/fail/{kind}", base()))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status().as_u16(), *status, "{kind}");
-        assert_eq!(header(&res, "content-type"), "application/json; charset=utf-8");
+        assert_eq!(
+            header(&res, "content-type"),
+            "application/json; charset=utf-8"
+        );
         assert_eq!(header(&res, "vary"), "Accept");
         assert!(header(&res, "x-powered-by").starts_with("ServiceStack/"));
         let body = json(res).await;
         let rs = &body["responseStatus"];
         assert_eq!(rs["errorCode"], *code, "{kind}: {body}");
         assert!(rs["errors"].is_array(), "{kind}: errors always present");
-        assert!(rs.get("stackTrace").is_none(), "{kind}: no stack trace outside debug");
-        let line = status_line(base(), &format!("GET /fail/{kind} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+        assert!(
+            rs.get("stackTrace").is_none(),
+            "{kind}: no stack trace outside debug"
+        );
+        let line = status_line(
+            base(),
+            &format!("GET /fail/{kind} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+        );
         assert_eq!(line, format!("HTTP/1.1 {status} {reason}"));
     }
 }
 
 #[actix_rt::test]
 async fn validation_lists_every_field() {
-    let res = client().post(format!("{}/api/Fail", base())).json(&serde_json::json!({"kind": "validation"})).send().await.unwrap();
+    let res = client()
+        .post(format!("{}/api/Fail", base()))
+        .json(&serde_json::json!({"kind": "validation"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 400);
     let body = json(res).await;
     assert_eq!(
@@ -50,63 +73,115 @@ async fn validation_lists_every_field() {
 
 #[actix_rt::test]
 async fn internal_errors_hide_their_cause() {
-    let res = client().get(format!("{}/fail/internal", base())).send().await.unwrap();
+    let res = client()
+        .get(format!("{}/fail/internal", base()))
+        .send()
+        .await
+        .unwrap();
     let text = res.text().await.unwrap();
     assert!(!text.contains("on fire"), "{text}");
 }
 
 #[actix_rt::test]
 async fn a_panicking_handler_is_a_500_response_status() {
-    let res = client().get(format!("{}/fail/panic", base())).send().await.unwrap();
+    let res = client()
+        .get(format!("{}/fail/panic", base()))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 500);
     let body = json(res).await;
     assert_eq!(body["responseStatus"]["errorCode"], "InternalServerError");
     assert!(body["responseStatus"].get("stackTrace").is_none());
     // The server is still there.
-    let res = client().get(format!("{}/fail/none", base())).send().await.unwrap();
+    let res = client()
+        .get(format!("{}/fail/none", base()))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     assert_eq!(json(res).await["result"], "none");
 }
 
 #[actix_rt::test]
 async fn debug_mode_shows_the_panic_as_stack_trace() {
-    let res = client().get(format!("{}/fail/panic", debug_base())).send().await.unwrap();
+    let res = client()
+        .get(format!("{}/fail/panic", debug_base()))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 500);
     let body = json(res).await;
-    assert!(body["responseStatus"]["stackTrace"].as_str().unwrap_or("").contains("the handler exploded"), "{body}");
+    assert!(
+        body["responseStatus"]["stackTrace"]
+            .as_str()
+            .unwrap_or("")
+            .contains("the handler exploded"),
+        "{body}"
+    );
 }
 
 #[actix_rt::test]
 async fn error_bodies_in_every_format() {
     // JSV: camelCase keys.
-    let res = client().get(format!("{}/fail/notfound.jsv", base())).send().await.unwrap();
+    let res = client()
+        .get(format!("{}/fail/notfound.jsv", base()))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 404);
     assert_eq!(header(&res, "content-type"), "text/jsv; charset=utf-8");
     let text = res.text().await.unwrap();
-    assert!(text.starts_with("{responseStatus:{errorCode:NotFound,message:No such thing,errors:[]"), "{text}");
+    assert!(
+        text.starts_with("{responseStatus:{errorCode:NotFound,message:No such thing,errors:[]"),
+        "{text}"
+    );
 
     // XML without a response DTO carrying ResponseStatus: ServiceStack's ErrorResponse.
-    let res = client().get(format!("{}/fail/notfound.xml", base())).send().await.unwrap();
+    let res = client()
+        .get(format!("{}/fail/notfound.xml", base()))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 404);
     assert!(header(&res, "content-type").starts_with("application/xml"));
     let text = res.text().await.unwrap();
     assert!(text.contains(r#"<ErrorResponse xmlns:i="http://www.w3.org/2001/XMLSchema-instance" xmlns="http://schemas.servicestack.net/types">"#), "{text}");
-    assert!(text.contains("<ErrorCode>NotFound</ErrorCode><Message>No such thing</Message>"), "{text}");
+    assert!(
+        text.contains("<ErrorCode>NotFound</ErrorCode><Message>No such thing</Message>"),
+        "{text}"
+    );
 
     // XML for an operation whose response DTO has ResponseStatus: `{Op}Response` in its namespace.
-    let res = client().get(format!("{}/xml/reply/Echo?count=abc", base())).send().await.unwrap();
+    let res = client()
+        .get(format!("{}/xml/reply/Echo?count=abc", base()))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 400);
     let text = res.text().await.unwrap();
     assert!(text.contains("<EchoResponse"), "{text}");
-    assert!(text.contains(r#"xmlns="http://schemas.datacontract.org/2004/07/Test.Http""#), "{text}");
+    assert!(
+        text.contains(r#"xmlns="http://schemas.datacontract.org/2004/07/Test.Http""#),
+        "{text}"
+    );
     assert!(text.contains("SerializationException"), "{text}");
 
     // CSV and HTML still carry the error.
-    let res = client().get(format!("{}/fail/conflict.csv", base())).send().await.unwrap();
+    let res = client()
+        .get(format!("{}/fail/conflict.csv", base()))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 409);
     assert!(header(&res, "content-type").starts_with("text/csv"));
     assert!(res.text().await.unwrap().contains("Conflict"));
-    let res = client().get(format!("{}/fail/conflict", base())).header("Accept", "text/html").send().await.unwrap();
+    let res = client()
+        .get(format!("{}/fail/conflict", base()))
+        .header("Accept", "text/html")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 409);
     assert!(header(&res, "content-type").starts_with("text/html"));
     assert!(res.text().await.unwrap().contains("Already there"));
@@ -114,68 +189,140 @@ async fn error_bodies_in_every_format() {
 
 #[actix_rt::test]
 async fn anonymous_on_a_protected_operation_is_401_with_challenges() {
-    for path in ["/secret", "/api/Secret", "/json/reply/Secret", "/managers", "/both"] {
-        let res = client().get(format!("{}{path}", base())).send().await.unwrap();
+    for path in [
+        "/secret",
+        "/api/Secret",
+        "/json/reply/Secret",
+        "/managers",
+        "/both",
+    ] {
+        let res = client()
+            .get(format!("{}{path}", base()))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), 401, "{path}");
-        let challenges: Vec<String> =
-            res.headers().get_all("www-authenticate").iter().map(|v| v.to_str().unwrap().to_string()).collect();
-        assert_eq!(challenges, vec![r#"credentials realm="/auth/credentials""#, r#"Basic realm="/auth/basic""#]);
+        let challenges: Vec<String> = res
+            .headers()
+            .get_all("www-authenticate")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_string())
+            .collect();
+        assert_eq!(
+            challenges,
+            vec![
+                r#"credentials realm="/auth/credentials""#,
+                r#"Basic realm="/auth/basic""#
+            ]
+        );
         let body = json(res).await;
         assert_eq!(body["responseStatus"]["errorCode"], "Unauthorized");
         assert_eq!(body["responseStatus"]["message"], "Not Authenticated");
     }
     // Browsers get the same status, no login redirect.
-    let res = client().get(format!("{}/secret", base())).header("Accept", "text/html").send().await.unwrap();
+    let res = client()
+        .get(format!("{}/secret", base()))
+        .header("Accept", "text/html")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 401);
-    let line = status_line(base(), "GET /secret HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    let line = status_line(
+        base(),
+        "GET /secret HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
     assert_eq!(line, "HTTP/1.1 401 Unauthorized");
 }
 
 #[actix_rt::test]
 async fn signed_in_users_pass_and_roles_are_checked() {
     let get = |path: &'static str, user: &'static str| {
-        client().get(format!("{}{path}", base())).header("X-Test-User", user).send()
+        client()
+            .get(format!("{}{path}", base()))
+            .header("X-Test-User", user)
+            .send()
     };
     let res = get("/secret", "ann").await.unwrap();
     assert_eq!(res.status(), 200);
     assert_eq!(json(res).await["userName"], "ann");
     assert_eq!(get("/managers", "m;Manager").await.unwrap().status(), 200);
-    assert_eq!(get("/managers", "s;Other,SystemAdministrator").await.unwrap().status(), 200);
+    assert_eq!(
+        get("/managers", "s;Other,SystemAdministrator")
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
     assert_eq!(get("/managers", "a;Admin").await.unwrap().status(), 200);
     assert_eq!(get("/both", "b;Role1,Role2").await.unwrap().status(), 200);
     assert_eq!(get("/both", "a;Admin").await.unwrap().status(), 200);
-    for (path, user) in [("/managers", "u"), ("/managers", "u;manager"), ("/both", "b;Role1")] {
+    for (path, user) in [
+        ("/managers", "u"),
+        ("/managers", "u;manager"),
+        ("/both", "b;Role1"),
+    ] {
         let res = get(path, user).await.unwrap();
         assert_eq!(res.status(), 403, "{path} {user}");
         let body = json(res).await;
         assert_eq!(body["responseStatus"]["errorCode"], "Forbidden");
         assert_eq!(body["responseStatus"]["message"], "Invalid Role");
     }
-    let line = status_line(base(), "GET /managers HTTP/1.1\r\nHost: x\r\nX-Test-User: u\r\nConnection: close\r\n\r\n");
+    let line = status_line(
+        base(),
+        "GET /managers HTTP/1.1\r\nHost: x\r\nX-Test-User: u\r\nConnection: close\r\n\r\n",
+    );
     assert_eq!(line, "HTTP/1.1 403 Invalid Role");
 }
 
 #[actix_rt::test]
 async fn rejected_credentials_are_answered_even_on_open_operations() {
-    let res = client().get(format!("{}/echo/1", base())).header("X-Test-User", "!bad").send().await.unwrap();
+    let res = client()
+        .get(format!("{}/echo/1", base()))
+        .header("X-Test-User", "!bad")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 401);
-    assert_eq!(json(res).await["responseStatus"]["message"], "Invalid Username or Password");
+    assert_eq!(
+        json(res).await["responseStatus"]["message"],
+        "Invalid Username or Password"
+    );
 }
 
 #[actix_rt::test]
 async fn cookies_headers_and_status_from_the_service() {
-    let res = client().post(format!("{}/cookies", base())).send().await.unwrap();
+    let res = client()
+        .post(format!("{}/cookies", base()))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 201);
     assert_eq!(header(&res, "x-custom"), "yes");
-    assert_eq!(header(&res, "set-cookie"), "sid=abc; Path=/; Max-Age=60; HttpOnly; SameSite=Lax");
-    let res = client().post(format!("{}/cookies", base())).header("X-Forwarded-Proto", "https").send().await.unwrap();
-    assert_eq!(header(&res, "set-cookie"), "sid=abc; Path=/; Max-Age=60; HttpOnly; SameSite=Lax; Secure");
+    assert_eq!(
+        header(&res, "set-cookie"),
+        "sid=abc; Path=/; Max-Age=60; HttpOnly; SameSite=Lax"
+    );
+    let res = client()
+        .post(format!("{}/cookies", base()))
+        .header("X-Forwarded-Proto", "https")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        header(&res, "set-cookie"),
+        "sid=abc; Path=/; Max-Age=60; HttpOnly; SameSite=Lax; Secure"
+    );
 }
 
 #[actix_rt::test]
 async fn bodies_over_the_limit_are_413() {
     let big = format!(r#"{{"name":"{}"}}"#, "x".repeat(1024 * 1024 + 10));
-    let res = client().post(format!("{}/api/Echo", base())).header("Content-Type", "application/json").body(big).send().await;
+    let res = client()
+        .post(format!("{}/api/Echo", base()))
+        .header("Content-Type", "application/json")
+        .body(big)
+        .send()
+        .await;
     // The server may close the connection before the client has written everything.
     if let Ok(res) = res {
         assert_eq!(res.status(), 413);
@@ -224,12 +371,32 @@ async fn compressed_bodies_are_bounded_after_decompression() {
 
 #[actix_rt::test]
 async fn deep_bodies_are_400() {
-    let depth = 500;
-    let body = format!(r#"{{"name":"x","junk":{}{}}}"#, "[".repeat(depth), "]".repeat(depth));
-    let res = client().post(format!("{}/api/Echo", base())).header("Content-Type", "application/json").body(body).send().await.unwrap();
-    assert_eq!(res.status(), 400);
-    let body = json(res).await;
-    assert!(body["responseStatus"]["errorCode"].is_string());
+    // `/jsv/reply` reads a JSV body, `/api` a JSON one.
+    let post = |body: String, ct: &'static str| {
+        let url = if ct == "text/jsv" {
+            "/jsv/reply/Tree"
+        } else {
+            "/api/Tree"
+        };
+        client()
+            .post(format!("{}{url}", base()))
+            .header("Content-Type", ct)
+            .body(body)
+            .send()
+    };
+    let nested =
+        |depth: usize| format!(r#"{{"data":{}1{}}}"#, "[".repeat(depth), "]".repeat(depth));
+    assert_eq!(
+        post(nested(50), "application/json").await.unwrap().status(),
+        200
+    );
+    for depth in [200, 5000] {
+        let res = post(nested(depth), "application/json").await.unwrap();
+        assert_eq!(res.status(), 400, "{depth}");
+        assert!(json(res).await["responseStatus"]["errorCode"].is_string());
+    }
+    let jsv = format!("{{data:{}1{}}}", "[".repeat(5000), "]".repeat(5000));
+    assert_eq!(post(jsv, "text/jsv").await.unwrap().status(), 400);
 }
 
 #[actix_rt::test]

@@ -17,11 +17,26 @@ const FORMATS: &[(&str, &str)] = &[
 fn assert_body(fmt: &str, url: &str, body: &str) {
     assert!(body.contains("Zed"), "{fmt} {url}: {body}");
     match fmt {
-        "json" => assert!(body.starts_with('{') && body.contains(r#""name":"Zed""#), "{url}: {body}"),
-        "jsv" => assert!(body.starts_with('{') && body.contains("name:Zed"), "{url}: {body}"),
-        "xml" => assert!(body.starts_with("<?xml") && body.contains("<EchoResponse"), "{url}: {body}"),
-        "csv" => assert!(body.starts_with("Id,Name,") || body.contains("Name"), "{url}: {body}"),
-        "html" => assert!(body.contains("<html") || body.contains("<!DOCTYPE") || body.contains("<!doctype"), "{url}: {body}"),
+        "json" => assert!(
+            body.starts_with('{') && body.contains(r#""name":"Zed""#),
+            "{url}: {body}"
+        ),
+        "jsv" => assert!(
+            body.starts_with('{') && body.contains("name:Zed"),
+            "{url}: {body}"
+        ),
+        "xml" => assert!(
+            body.starts_with("<?xml") && body.contains("<EchoResponse"),
+            "{url}: {body}"
+        ),
+        "csv" => assert!(
+            body.starts_with("Id,Name,") || body.contains("Name"),
+            "{url}: {body}"
+        ),
+        "html" => assert!(
+            body.contains("<html") || body.contains("<!DOCTYPE") || body.contains("<!doctype"),
+            "{url}: {body}"
+        ),
         _ => unreachable!(),
     }
 }
@@ -39,7 +54,11 @@ async fn every_format_in_every_url_style() {
         for url in urls {
             let res = client().post(&url).json(&echo_body()).send().await.unwrap();
             assert_eq!(res.status(), 200, "{url}");
-            assert!(header(&res, "content-type").starts_with(ct), "{url}: {}", header(&res, "content-type"));
+            assert!(
+                header(&res, "content-type").starts_with(ct),
+                "{url}: {}",
+                header(&res, "content-type")
+            );
             let body = res.text().await.unwrap();
             assert_body(fmt, &url, &body);
         }
@@ -49,19 +68,37 @@ async fn every_format_in_every_url_style() {
 #[actix_rt::test]
 async fn every_format_by_accept_on_api_and_rest_routes() {
     let cases = [
-        ("application/json", "json", "application/json; charset=utf-8"),
+        (
+            "application/json",
+            "json",
+            "application/json; charset=utf-8",
+        ),
         ("application/jsv", "jsv", "application/jsv; charset=utf-8"),
         ("text/jsv", "jsv", "text/jsv; charset=utf-8"),
         ("application/xml", "xml", "application/xml"),
         ("text/xml", "xml", "application/xml"),
         ("text/csv", "csv", "text/csv"),
-        ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "html", "text/html"),
+        (
+            "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+            "html",
+            "text/html",
+        ),
     ];
     for (accept, fmt, ct) in cases {
         for url in [format!("{}/api/Echo", base()), format!("{}/echo/1", base())] {
-            let res = client().post(&url).header("Accept", accept).json(&echo_body()).send().await.unwrap();
+            let res = client()
+                .post(&url)
+                .header("Accept", accept)
+                .json(&echo_body())
+                .send()
+                .await
+                .unwrap();
             assert_eq!(res.status(), 200, "{url} {accept}");
-            assert!(header(&res, "content-type").starts_with(ct), "{url} {accept}: {}", header(&res, "content-type"));
+            assert!(
+                header(&res, "content-type").starts_with(ct),
+                "{url} {accept}: {}",
+                header(&res, "content-type")
+            );
             assert_body(fmt, &url, &res.text().await.unwrap());
         }
     }
@@ -69,13 +106,22 @@ async fn every_format_by_accept_on_api_and_rest_routes() {
 
 #[actix_rt::test]
 async fn no_accept_or_any_accept_is_json() {
-    for accept in [None, Some("*/*"), Some("text/plain, */*"), Some("application/json;q=0.1")] {
+    for accept in [
+        None,
+        Some("*/*"),
+        Some("text/plain, */*"),
+        Some("application/json;q=0.1"),
+    ] {
         let mut req = client().get(format!("{}/echo/1?name=Zed", base()));
         if let Some(a) = accept {
             req = req.header("Accept", a);
         }
         let res = req.send().await.unwrap();
-        assert_eq!(header(&res, "content-type"), "application/json; charset=utf-8", "{accept:?}");
+        assert_eq!(
+            header(&res, "content-type"),
+            "application/json; charset=utf-8",
+            "{accept:?}"
+        );
     }
 }
 
@@ -101,36 +147,74 @@ async fn precedence_suffix_then_query_then_route_then_accept() {
         .unwrap();
     assert!(ct(&res).starts_with("text/jsv"), "{}", ct(&res));
     // The route's format beats Accept.
-    let res = client().post(format!("{}/xml/reply/Echo", base())).header("Accept", "text/html").json(&echo_body()).send().await.unwrap();
+    let res = client()
+        .post(format!("{}/xml/reply/Echo", base()))
+        .header("Accept", "text/html")
+        .json(&echo_body())
+        .send()
+        .await
+        .unwrap();
     assert!(ct(&res).starts_with("application/xml"), "{}", ct(&res));
     // REST suffix beats Accept.
-    let res = client().get(format!("{}/echo/1.json?name=Zed", base())).header("Accept", "text/html").send().await.unwrap();
+    let res = client()
+        .get(format!("{}/echo/1.json?name=Zed", base()))
+        .header("Accept", "text/html")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ct(&res), "application/json; charset=utf-8");
     // ?format beats Accept on a REST route; anything after a dot is ignored.
-    let res = client().get(format!("{}/echo/1?format=JSON.x&name=Zed", base())).header("Accept", "text/html").send().await.unwrap();
+    let res = client()
+        .get(format!("{}/echo/1?format=JSON.x&name=Zed", base()))
+        .header("Accept", "text/html")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ct(&res), "application/json; charset=utf-8");
 }
 
 #[actix_rt::test]
 async fn csv_is_an_attachment_named_after_the_operation() {
-    let res = client().post(format!("{}/api/Echo.csv", base())).json(&echo_body()).send().await.unwrap();
-    assert_eq!(header(&res, "content-disposition"), r#"attachment;filename="Echo.csv""#);
+    let res = client()
+        .post(format!("{}/api/Echo.csv", base()))
+        .json(&echo_body())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        header(&res, "content-disposition"),
+        r#"attachment;filename="Echo.csv""#
+    );
 }
 
 #[actix_rt::test]
 async fn jsv_debug_is_pretty_plain_text() {
-    let res = client().post(format!("{}/api/Echo.jsv?debug=true", base())).json(&echo_body()).send().await.unwrap();
+    let res = client()
+        .post(format!("{}/api/Echo.jsv?debug=true", base()))
+        .json(&echo_body())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(header(&res, "content-type"), "text/plain; charset=utf-8");
     let body = res.text().await.unwrap();
     assert!(body.contains("\n\tname: Zed"), "{body}");
     // A bare `?debug` is empty, so ignored.
-    let res = client().post(format!("{}/api/Echo?format=jsv&debug", base())).json(&echo_body()).send().await.unwrap();
+    let res = client()
+        .post(format!("{}/api/Echo?format=jsv&debug", base()))
+        .json(&echo_body())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(header(&res, "content-type"), "text/jsv; charset=utf-8");
 }
 
 #[actix_rt::test]
 async fn jsonp_wraps_json() {
-    let res = client().get(format!("{}/echo/1?name=Zed&callback=cb", base())).send().await.unwrap();
+    let res = client()
+        .get(format!("{}/echo/1?name=Zed&callback=cb", base()))
+        .send()
+        .await
+        .unwrap();
     assert!(header(&res, "content-type").starts_with("text/javascript"));
     let body = res.text().await.unwrap();
     assert!(body.starts_with("cb({") && body.ends_with("})"), "{body}");
@@ -148,7 +232,9 @@ async fn responses_are_compressed_on_request() {
     assert_eq!(header(&res, "content-encoding"), "gzip");
     let bytes = res.bytes().await.unwrap();
     let mut text = String::new();
-    flate2::read::GzDecoder::new(&bytes[..]).read_to_string(&mut text).unwrap();
+    flate2::read::GzDecoder::new(&bytes[..])
+        .read_to_string(&mut text)
+        .unwrap();
     assert!(text.contains(r#""name":"Zed""#), "{text}");
 }
 

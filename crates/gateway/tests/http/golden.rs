@@ -16,7 +16,12 @@ async fn echo_in_every_format_matches_the_golden_files() {
     let update = std::env::var_os("UPDATE_GOLDEN").is_some();
     let mut mismatches = Vec::new();
     for fmt in ["json", "jsv", "xml", "csv", "html"] {
-        let res = client().post(format!("{}/echo/42.{fmt}", base())).json(&echo_body()).send().await.unwrap();
+        let res = client()
+            .post(format!("{}/echo/42.{fmt}", base()))
+            .json(&echo_body())
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), 200, "{fmt}");
         let bytes = res.bytes().await.unwrap();
         let path = golden_dir().join(format!("echo.{fmt}"));

@@ -7,7 +7,9 @@ use actix_web::{App, HttpRequest, HttpServer, middleware::Compress};
 use futures_util::future::LocalBoxFuture;
 use gateway::app::{Gateway, GatewayConfig};
 use gateway::context::SetCookie;
-use gateway::{ApiError, Authenticator, FieldError, Registry, RequestContext, ResponseStatus, Session, dto};
+use gateway::{
+    ApiError, Authenticator, FieldError, Registry, RequestContext, ResponseStatus, Session, dto,
+};
 
 /// A nested value
 #[dto(namespace = "Test.Http")]
@@ -159,6 +161,14 @@ pub struct GetFile {
     pub path: Option<String>,
 }
 
+/// Carries an arbitrary JSON tree
+#[dto(namespace = "Test.Http", response = Tree)]
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Tree {
+    /// Any value
+    pub data: Option<serde_json::Value>,
+}
+
 /// Which operation answered
 #[dto(namespace = "Test.Http")]
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -188,7 +198,9 @@ fn echo(req: Echo) -> EchoResponse {
 }
 
 fn who(ctx: &RequestContext) -> Who {
-    Who { user_name: ctx.session().map(|s| s.user_name.clone()) }
+    Who {
+        user_name: ctx.session().map(|s| s.user_name.clone()),
+    }
 }
 
 /// Every test operation.
@@ -198,8 +210,16 @@ pub fn registry() -> Registry {
     r.add(|req: Fail, _ctx: RequestContext| async move {
         match req.kind.as_str() {
             "validation" => Err(ApiError::validation_errors(vec![
-                FieldError { error_code: "NotEmpty".into(), field_name: "AccountId".into(), message: "'Account Id' must not be empty.".into() },
-                FieldError { error_code: "GreaterThan".into(), field_name: "Count".into(), message: "'Count' must be greater than '0'.".into() },
+                FieldError {
+                    error_code: "NotEmpty".into(),
+                    field_name: "AccountId".into(),
+                    message: "'Account Id' must not be empty.".into(),
+                },
+                FieldError {
+                    error_code: "GreaterThan".into(),
+                    field_name: "Count".into(),
+                    message: "'Count' must be greater than '0'.".into(),
+                },
             ])),
             "notfound" => Err(ApiError::not_found("No such thing")),
             "conflict" => Err(ApiError::conflict("Already there")),
@@ -215,14 +235,35 @@ pub fn registry() -> Registry {
     r.add(|_req: ManagersOnly, ctx: RequestContext| async move { Ok(who(&ctx)) });
     r.add(|_req: BothRoles, ctx: RequestContext| async move { Ok(who(&ctx)) });
     r.add(|_req: SetCookies, ctx: RequestContext| async move {
-        ctx.set_cookie(SetCookie { name: "sid".into(), value: "abc".into(), max_age: Some(60), http_only: true });
+        ctx.set_cookie(SetCookie {
+            name: "sid".into(),
+            value: "abc".into(),
+            max_age: Some(60),
+            http_only: true,
+        });
         ctx.add_header("X-Custom", "yes");
         ctx.set_status(201);
         Ok(who(&ctx))
     });
-    r.add(|_req: SpecialThing, _ctx: RequestContext| async move { Ok(Which { op: "SpecialThing".into(), value: None }) });
-    r.add(|req: AnyThing, _ctx: RequestContext| async move { Ok(Which { op: "AnyThing".into(), value: req.id }) });
-    r.add(|req: GetFile, _ctx: RequestContext| async move { Ok(Which { op: "GetFile".into(), value: req.path }) });
+    r.add(|_req: SpecialThing, _ctx: RequestContext| async move {
+        Ok(Which {
+            op: "SpecialThing".into(),
+            value: None,
+        })
+    });
+    r.add(|req: AnyThing, _ctx: RequestContext| async move {
+        Ok(Which {
+            op: "AnyThing".into(),
+            value: req.id,
+        })
+    });
+    r.add(|req: Tree, _ctx: RequestContext| async move { Ok(req) });
+    r.add(|req: GetFile, _ctx: RequestContext| async move {
+        Ok(Which {
+            op: "GetFile".into(),
+            value: req.path,
+        })
+    });
     r
 }
 
@@ -230,18 +271,31 @@ pub fn registry() -> Registry {
 pub struct TestAuth;
 
 impl Authenticator for TestAuth {
-    fn authenticate<'a>(&'a self, req: &'a HttpRequest) -> LocalBoxFuture<'a, Result<Option<Session>, ApiError>> {
-        let h = req.headers().get("X-Test-User").and_then(|v| v.to_str().ok()).map(str::to_string);
+    fn authenticate<'a>(
+        &'a self,
+        req: &'a HttpRequest,
+    ) -> LocalBoxFuture<'a, Result<Option<Session>, ApiError>> {
+        let h = req
+            .headers()
+            .get("X-Test-User")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
         Box::pin(async move {
             match h {
                 None => Ok(None),
-                Some(s) if s.starts_with('!') => Err(ApiError::unauthorized("Invalid Username or Password")),
+                Some(s) if s.starts_with('!') => {
+                    Err(ApiError::unauthorized("Invalid Username or Password"))
+                }
                 Some(s) => {
                     let (name, roles) = s.split_once(';').unwrap_or((s.as_str(), ""));
                     Ok(Some(Session {
                         user_id: name.to_string(),
                         user_name: name.to_string(),
-                        roles: roles.split(',').filter(|r| !r.is_empty()).map(str::to_string).collect(),
+                        roles: roles
+                            .split(',')
+                            .filter(|r| !r.is_empty())
+                            .map(str::to_string)
+                            .collect(),
                         auth_provider: "test".into(),
                         ..Default::default()
                     }))
@@ -251,7 +305,10 @@ impl Authenticator for TestAuth {
     }
 
     fn challenges(&self) -> Vec<String> {
-        vec![r#"credentials realm="/auth/credentials""#.to_string(), r#"Basic realm="/auth/basic""#.to_string()]
+        vec![
+            r#"credentials realm="/auth/credentials""#.to_string(),
+            r#"Basic realm="/auth/basic""#.to_string(),
+        ]
     }
 }
 
@@ -264,7 +321,9 @@ pub fn start(config: GatewayConfig) -> String {
             let gw = Gateway::new(registry(), config, Arc::new(TestAuth));
             let server = HttpServer::new(move || {
                 let gw = gw.clone();
-                App::new().wrap(Compress::default()).configure(move |c| gw.configure(c))
+                App::new()
+                    .wrap(Compress::default())
+                    .configure(move |c| gw.configure(c))
             })
             .workers(2)
             .disable_signals()
@@ -288,17 +347,28 @@ pub fn base() -> &'static str {
 /// A server in debug mode (stack traces shown).
 pub fn debug_base() -> &'static str {
     static BASE: OnceLock<String> = OnceLock::new();
-    BASE.get_or_init(|| start(GatewayConfig { debug: true, ..GatewayConfig::default() }))
+    BASE.get_or_init(|| {
+        start(GatewayConfig {
+            debug: true,
+            ..GatewayConfig::default()
+        })
+    })
 }
 
 /// A client that leaves compression to the test.
 pub fn client() -> reqwest::Client {
-    reqwest::Client::builder().no_gzip().build().expect("client")
+    reqwest::Client::builder()
+        .no_gzip()
+        .build()
+        .expect("client")
 }
 
 /// The text of a header.
 pub fn header(res: &reqwest::Response, name: &str) -> String {
-    res.headers().get(name).map(|v| v.to_str().unwrap_or("").to_string()).unwrap_or_default()
+    res.headers()
+        .get(name)
+        .map(|v| v.to_str().unwrap_or("").to_string())
+        .unwrap_or_default()
 }
 
 /// The parsed JSON body.
@@ -330,7 +400,8 @@ pub fn status_line(base: &str, request: &str) -> String {
     use std::io::{Read, Write};
     let addr = base.trim_start_matches("http://");
     let mut s = std::net::TcpStream::connect(addr).expect("connect");
-    s.set_read_timeout(Some(std::time::Duration::from_secs(10))).expect("timeout");
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .expect("timeout");
     s.write_all(request.as_bytes()).expect("write");
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
@@ -356,7 +427,8 @@ pub fn raw(base: &str, request: &[u8]) -> String {
     use std::io::{Read, Write};
     let addr = base.trim_start_matches("http://");
     let mut s = std::net::TcpStream::connect(addr).expect("connect");
-    s.set_read_timeout(Some(std::time::Duration::from_secs(10))).expect("timeout");
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .expect("timeout");
     // The server may answer and close before the whole body is written (413).
     let _ = s.write_all(request);
     let mut buf = Vec::new();

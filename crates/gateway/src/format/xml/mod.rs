@@ -31,12 +31,22 @@ impl Format for Xml {
         &["application/xml", "text/xml"]
     }
 
-    fn write(&self, value: &dyn erased_serde::Serialize, ctx: &WriteContext<'_>, out: &mut Vec<u8>) -> Result<(), FormatError> {
-        let node = tree::capture(value).map_err(|e| FormatError::msg(format!("cannot write XML: {e}")))?;
+    fn write(
+        &self,
+        value: &dyn erased_serde::Serialize,
+        ctx: &WriteContext<'_>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), FormatError> {
+        let node =
+            tree::capture(value).map_err(|e| FormatError::msg(format!("cannot write XML: {e}")))?;
         write::write_document(&node, ctx, out)
     }
 
-    fn read(&self, body: &[u8], ctx: &ReadContext<'_>) -> Option<Result<::jsv::Value, FormatError>> {
+    fn read(
+        &self,
+        body: &[u8],
+        ctx: &ReadContext<'_>,
+    ) -> Option<Result<::jsv::Value, FormatError>> {
         Some(read::read_document(body, ctx))
     }
 }

@@ -45,7 +45,13 @@ fn position(body: &[u8], pos: usize) -> (usize, usize) {
 fn error_at(body: &[u8], pos: usize, message: impl Into<String>) -> FormatError {
     let (line, column) = position(body, pos);
     let message = message.into();
-    FormatError { message: format!("{message} at line {line}, column {column}"), line, column, field: None, value: None }
+    FormatError {
+        message: format!("{message} at line {line}, column {column}"),
+        line,
+        column,
+        field: None,
+        value: None,
+    }
 }
 
 fn start_elem(body: &[u8], pos: usize, e: &BytesStart<'_>) -> Result<Elem, FormatError> {
@@ -54,18 +60,30 @@ fn start_elem(body: &[u8], pos: usize, e: &BytesStart<'_>) -> Result<Elem, Forma
         .to_string();
     let mut nil = false;
     for attr in e.attributes().with_checks(true) {
-        let attr = attr.map_err(|err| error_at(body, pos, format!("malformed attribute: {err}")))?;
+        let attr =
+            attr.map_err(|err| error_at(body, pos, format!("malformed attribute: {err}")))?;
         if attr.key.local_name().into_inner() == b"nil" {
-            let v = attr.unescape_value().map_err(|err| error_at(body, pos, format!("malformed attribute: {err}")))?;
+            let v = attr
+                .unescape_value()
+                .map_err(|err| error_at(body, pos, format!("malformed attribute: {err}")))?;
             nil = matches!(v.trim(), "true" | "1");
         }
     }
-    Ok(Elem { name, nil, text: String::new(), children: Vec::new() })
+    Ok(Elem {
+        name,
+        nil,
+        text: String::new(),
+        children: Vec::new(),
+    })
 }
 
 /// Builds the element tree, enforcing the depth and item limits as it goes.
 fn parse(body: &[u8], ctx: &ReadContext<'_>) -> Result<Elem, FormatError> {
-    let offset = if body.starts_with(&[0xEF, 0xBB, 0xBF]) { 3 } else { 0 };
+    let offset = if body.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        3
+    } else {
+        0
+    };
     let text = std::str::from_utf8(&body[offset..]).map_err(|e| {
         let pos = offset + e.valid_up_to();
         error_at(body, pos, "the body is not valid UTF-8")
@@ -90,14 +108,25 @@ fn parse(body: &[u8], ctx: &ReadContext<'_>) -> Result<Elem, FormatError> {
         };
         match event {
             Event::DocType(_) => {
-                return Err(error_at(body, pos, "a DOCTYPE is not allowed in a request body"));
+                return Err(error_at(
+                    body,
+                    pos,
+                    "a DOCTYPE is not allowed in a request body",
+                ));
             }
             Event::Start(e) => {
                 if root.is_some() {
                     return Err(error_at(body, pos, "text after the root element"));
                 }
                 if stack.len() >= ctx.max_depth {
-                    return Err(error_at(body, pos, format!("the document is nested deeper than {} levels", ctx.max_depth)));
+                    return Err(error_at(
+                        body,
+                        pos,
+                        format!(
+                            "the document is nested deeper than {} levels",
+                            ctx.max_depth
+                        ),
+                    ));
                 }
                 stack.push(start_elem(body, pos, &e)?);
             }
@@ -106,7 +135,14 @@ fn parse(body: &[u8], ctx: &ReadContext<'_>) -> Result<Elem, FormatError> {
                     return Err(error_at(body, pos, "text after the root element"));
                 }
                 if stack.len() >= ctx.max_depth {
-                    return Err(error_at(body, pos, format!("the document is nested deeper than {} levels", ctx.max_depth)));
+                    return Err(error_at(
+                        body,
+                        pos,
+                        format!(
+                            "the document is nested deeper than {} levels",
+                            ctx.max_depth
+                        ),
+                    ));
                 }
                 let el = start_elem(body, pos, &e)?;
                 attach(body, pos, ctx, &mut stack, &mut root, el)?;
@@ -118,7 +154,9 @@ fn parse(body: &[u8], ctx: &ReadContext<'_>) -> Result<Elem, FormatError> {
                 attach(body, pos, ctx, &mut stack, &mut root, el)?;
             }
             Event::Text(t) => {
-                let s = t.unescape().map_err(|e| error_at(body, pos, format!("malformed text: {e}")))?;
+                let s = t
+                    .unescape()
+                    .map_err(|e| error_at(body, pos, format!("malformed text: {e}")))?;
                 match stack.last_mut() {
                     Some(top) => top.text.push_str(&s),
                     None if s.trim().is_empty() => {}
@@ -126,7 +164,8 @@ fn parse(body: &[u8], ctx: &ReadContext<'_>) -> Result<Elem, FormatError> {
                 }
             }
             Event::CData(c) => {
-                let s = std::str::from_utf8(&c).map_err(|_| error_at(body, pos, "CDATA is not valid UTF-8"))?;
+                let s = std::str::from_utf8(&c)
+                    .map_err(|_| error_at(body, pos, "CDATA is not valid UTF-8"))?;
                 match stack.last_mut() {
                     Some(top) => top.text.push_str(s),
                     None => return Err(error_at(body, pos, "CDATA outside the root element")),
@@ -135,9 +174,14 @@ fn parse(body: &[u8], ctx: &ReadContext<'_>) -> Result<Elem, FormatError> {
             Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
             Event::Eof => {
                 if !stack.is_empty() {
-                    return Err(error_at(body, body.len(), "unexpected end of the document: an element is not closed"));
+                    return Err(error_at(
+                        body,
+                        body.len(),
+                        "unexpected end of the document: an element is not closed",
+                    ));
                 }
-                return root.ok_or_else(|| error_at(body, body.len(), "the document has no root element"));
+                return root
+                    .ok_or_else(|| error_at(body, body.len(), "the document has no root element"));
             }
         }
     }
@@ -154,7 +198,11 @@ fn attach(
     match stack.last_mut() {
         Some(parent) => {
             if parent.children.len() >= ctx.max_items {
-                return Err(error_at(body, pos, format!("an element has more than {} children", ctx.max_items)));
+                return Err(error_at(
+                    body,
+                    pos,
+                    format!("an element has more than {} children", ctx.max_items),
+                ));
             }
             parent.children.push(el);
         }
@@ -180,10 +228,17 @@ impl Shaper<'_, '_> {
                     // Not DCS, but a JSV-style list in the text (`1,2,3`) is left to the binder.
                     return Value::String(e.text.clone());
                 }
-                Value::List(e.children.iter().map(|c| self.value(c, Some(inner))).collect())
+                Value::List(
+                    e.children
+                        .iter()
+                        .map(|c| self.value(c, Some(inner)))
+                        .collect(),
+                )
             }
             Some(TypeRef::Map(_, v)) => self.dict(e, Some(v)),
-            Some(TypeRef::Primitive(p)) if *p != Primitive::Object && e.children.is_empty() => Value::String(e.text.clone()),
+            Some(TypeRef::Primitive(p)) if *p != Primitive::Object && e.children.is_empty() => {
+                Value::String(e.text.clone())
+            }
             _ => self.generic(e),
         }
     }
@@ -208,8 +263,14 @@ impl Shaper<'_, '_> {
     fn dict(&self, e: &Elem, value_ty: Option<&TypeRef>) -> Value {
         let mut map = Vec::new();
         for c in &e.children {
-            let key = c.children.iter().find(|k| k.name.eq_ignore_ascii_case("Key"));
-            let val = c.children.iter().find(|k| k.name.eq_ignore_ascii_case("Value"));
+            let key = c
+                .children
+                .iter()
+                .find(|k| k.name.eq_ignore_ascii_case("Key"));
+            let val = c
+                .children
+                .iter()
+                .find(|k| k.name.eq_ignore_ascii_case("Value"));
             match key {
                 Some(k) if c.name.starts_with("KeyValueOf") || val.is_some() => {
                     let v = val.map_or(Value::Null, |v| self.value(v, value_ty));

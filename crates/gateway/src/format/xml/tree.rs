@@ -62,14 +62,20 @@ pub(crate) enum Node {
 impl Node {
     /// Whether the node is a scalar (written as text, not as nested content).
     pub(crate) fn is_scalar(&self) -> bool {
-        !matches!(self, Node::Seq(_) | Node::Map(_) | Node::Struct { .. } | Node::Variant { .. })
+        !matches!(
+            self,
+            Node::Seq(_) | Node::Map(_) | Node::Struct { .. } | Node::Variant { .. }
+        )
     }
 
     /// The field with this wire key, if serde wrote it.
     pub(crate) fn field(&self, key: &str) -> Option<&Node> {
         match self {
             Node::Struct { fields, .. } => fields.iter().find(|(k, _)| *k == key).map(|(_, v)| v),
-            Node::Map(entries) => entries.iter().find(|(k, _)| k.key_text().as_deref() == Some(key)).map(|(_, v)| v),
+            Node::Map(entries) => entries
+                .iter()
+                .find(|(k, _)| k.key_text().as_deref() == Some(key))
+                .map(|(_, v)| v),
             _ => None,
         }
     }
@@ -175,9 +181,13 @@ pub(crate) struct Capture {
 impl Capture {
     fn nested(self) -> Result<Capture, CaptureError> {
         if self.depth >= MAX_CAPTURE_DEPTH {
-            return Err(CaptureError(format!("value nested deeper than {MAX_CAPTURE_DEPTH} levels")));
+            return Err(CaptureError(format!(
+                "value nested deeper than {MAX_CAPTURE_DEPTH} levels"
+            )));
         }
-        Ok(Capture { depth: self.depth + 1 })
+        Ok(Capture {
+            depth: self.depth + 1,
+        })
     }
 }
 
@@ -205,7 +215,10 @@ pub(crate) struct StructCapture {
 
 fn wrap(variant: Option<&'static str>, node: Node) -> Node {
     match variant {
-        Some(variant) => Node::Variant { variant, value: Box::new(node) },
+        Some(variant) => Node::Variant {
+            variant,
+            value: Box::new(node),
+        },
         None => node,
     }
 }
@@ -281,10 +294,19 @@ impl ser::Serializer for Capture {
     fn serialize_unit_struct(self, _name: &'static str) -> Result<Node, CaptureError> {
         Ok(Node::Unit)
     }
-    fn serialize_unit_variant(self, _name: &'static str, _index: u32, variant: &'static str) -> Result<Node, CaptureError> {
+    fn serialize_unit_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+    ) -> Result<Node, CaptureError> {
         Ok(Node::Str(variant.to_string()))
     }
-    fn serialize_newtype_struct<T: ?Sized + Serialize>(self, _name: &'static str, value: &T) -> Result<Node, CaptureError> {
+    fn serialize_newtype_struct<T: ?Sized + Serialize>(
+        self,
+        _name: &'static str,
+        value: &T,
+    ) -> Result<Node, CaptureError> {
         value.serialize(self)
     }
     fn serialize_newtype_variant<T: ?Sized + Serialize>(
@@ -294,15 +316,26 @@ impl ser::Serializer for Capture {
         variant: &'static str,
         value: &T,
     ) -> Result<Node, CaptureError> {
-        Ok(Node::Variant { variant, value: Box::new(value.serialize(self.nested()?)?) })
+        Ok(Node::Variant {
+            variant,
+            value: Box::new(value.serialize(self.nested()?)?),
+        })
     }
     fn serialize_seq(self, len: Option<usize>) -> Result<SeqCapture, CaptureError> {
-        Ok(SeqCapture { cap: self.nested()?, items: Vec::with_capacity(len.unwrap_or(0).min(1024)), variant: None })
+        Ok(SeqCapture {
+            cap: self.nested()?,
+            items: Vec::with_capacity(len.unwrap_or(0).min(1024)),
+            variant: None,
+        })
     }
     fn serialize_tuple(self, len: usize) -> Result<SeqCapture, CaptureError> {
         self.serialize_seq(Some(len))
     }
-    fn serialize_tuple_struct(self, _name: &'static str, len: usize) -> Result<SeqCapture, CaptureError> {
+    fn serialize_tuple_struct(
+        self,
+        _name: &'static str,
+        len: usize,
+    ) -> Result<SeqCapture, CaptureError> {
         self.serialize_seq(Some(len))
     }
     fn serialize_tuple_variant(
@@ -317,10 +350,23 @@ impl ser::Serializer for Capture {
         Ok(seq)
     }
     fn serialize_map(self, len: Option<usize>) -> Result<MapCapture, CaptureError> {
-        Ok(MapCapture { cap: self.nested()?, entries: Vec::with_capacity(len.unwrap_or(0).min(1024)), key: None })
+        Ok(MapCapture {
+            cap: self.nested()?,
+            entries: Vec::with_capacity(len.unwrap_or(0).min(1024)),
+            key: None,
+        })
     }
-    fn serialize_struct(self, name: &'static str, len: usize) -> Result<StructCapture, CaptureError> {
-        Ok(StructCapture { cap: self.nested()?, name, fields: Vec::with_capacity(len.min(1024)), variant: None })
+    fn serialize_struct(
+        self,
+        name: &'static str,
+        len: usize,
+    ) -> Result<StructCapture, CaptureError> {
+        Ok(StructCapture {
+            cap: self.nested()?,
+            name,
+            fields: Vec::with_capacity(len.min(1024)),
+            variant: None,
+        })
     }
     fn serialize_struct_variant(
         self,
@@ -388,7 +434,10 @@ impl ser::SerializeMap for MapCapture {
         Ok(())
     }
     fn serialize_value<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), CaptureError> {
-        let key = self.key.take().ok_or_else(|| CaptureError("map value without a key".into()))?;
+        let key = self
+            .key
+            .take()
+            .ok_or_else(|| CaptureError("map value without a key".into()))?;
         self.entries.push((key, value.serialize(self.cap)?));
         Ok(())
     }
@@ -400,19 +449,33 @@ impl ser::SerializeMap for MapCapture {
 impl ser::SerializeStruct for StructCapture {
     type Ok = Node;
     type Error = CaptureError;
-    fn serialize_field<T: ?Sized + Serialize>(&mut self, key: &'static str, value: &T) -> Result<(), CaptureError> {
+    fn serialize_field<T: ?Sized + Serialize>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), CaptureError> {
         self.fields.push((key, value.serialize(self.cap)?));
         Ok(())
     }
     fn end(self) -> Result<Node, CaptureError> {
-        Ok(wrap(self.variant, Node::Struct { name: self.name, fields: self.fields }))
+        Ok(wrap(
+            self.variant,
+            Node::Struct {
+                name: self.name,
+                fields: self.fields,
+            },
+        ))
     }
 }
 
 impl ser::SerializeStructVariant for StructCapture {
     type Ok = Node;
     type Error = CaptureError;
-    fn serialize_field<T: ?Sized + Serialize>(&mut self, key: &'static str, value: &T) -> Result<(), CaptureError> {
+    fn serialize_field<T: ?Sized + Serialize>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), CaptureError> {
         ser::SerializeStruct::serialize_field(self, key, value)
     }
     fn end(self) -> Result<Node, CaptureError> {
@@ -425,7 +488,13 @@ impl ser::SerializeStructVariant for StructCapture {
 /// A `double` as .NET Core 3.0+ prints it (shortest round-trip digits, jsv.md §3.2); `xml`
 /// selects `XmlConvert`'s names for infinities (`INF`) over the JSV ones (`Infinity`).
 pub(crate) fn dotnet_f64(v: f64, xml: bool) -> String {
-    if let Some(s) = special(v.is_nan(), v.is_infinite(), v.is_sign_negative(), v == 0.0, xml) {
+    if let Some(s) = special(
+        v.is_nan(),
+        v.is_infinite(),
+        v.is_sign_negative(),
+        v == 0.0,
+        xml,
+    ) {
         return s;
     }
     if !xml && (v == f64::MAX || v == f64::MIN) {
@@ -437,7 +506,13 @@ pub(crate) fn dotnet_f64(v: f64, xml: bool) -> String {
 
 /// A `float` as .NET prints it: the shortest f32 digits, fixed notation for −5 < e < 9.
 pub(crate) fn dotnet_f32(v: f32, xml: bool) -> String {
-    if let Some(s) = special(v.is_nan(), v.is_infinite(), v.is_sign_negative(), v == 0.0, xml) {
+    if let Some(s) = special(
+        v.is_nan(),
+        v.is_infinite(),
+        v.is_sign_negative(),
+        v == 0.0,
+        xml,
+    ) {
         return s;
     }
     if !xml && (v == f32::MAX || v == f32::MIN) {
@@ -518,13 +593,24 @@ fn split_iso(s: &str) -> Option<IsoDate<'_>> {
     let s = s.trim();
     let b = s.as_bytes();
     let is_date = b.len() >= 10
-        && b[..10].iter().enumerate().all(|(i, c)| if i == 4 || i == 7 { *c == b'-' } else { c.is_ascii_digit() });
+        && b[..10].iter().enumerate().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                *c == b'-'
+            } else {
+                c.is_ascii_digit()
+            }
+        });
     if !is_date {
         return None;
     }
     let (date, rest) = s.split_at(10);
     if rest.is_empty() {
-        return Some(IsoDate { date, time: None, fraction: "", suffix: "" });
+        return Some(IsoDate {
+            date,
+            time: None,
+            fraction: "",
+            suffix: "",
+        });
     }
     let rest = rest.strip_prefix(['T', ' '])?;
     if rest.len() < 8 || !rest.is_char_boundary(8) {
@@ -538,17 +624,25 @@ fn split_iso(s: &str) -> Option<IsoDate<'_>> {
         }
         None => ("", rest),
     };
-    let suffix_ok = suffix.is_empty() || suffix == "Z" || (suffix.len() == 6 && suffix.starts_with(['+', '-']));
+    let suffix_ok =
+        suffix.is_empty() || suffix == "Z" || (suffix.len() == 6 && suffix.starts_with(['+', '-']));
     if !suffix_ok {
         return None;
     }
-    Some(IsoDate { date, time: Some(time), fraction, suffix })
+    Some(IsoDate {
+        date,
+        time: Some(time),
+        fraction,
+        suffix,
+    })
 }
 
 /// A date as `DataContractSerializer` writes a `DateTime`: always a full xsd:dateTime, the
 /// fraction without trailing zeros (jsv.md §8.3). Text that is not a date is returned as is.
 pub(crate) fn xml_date(s: &str) -> String {
-    let Some(d) = split_iso(s) else { return s.to_string() };
+    let Some(d) = split_iso(s) else {
+        return s.to_string();
+    };
     let time = d.time.unwrap_or("00:00:00");
     let fraction = d.fraction.trim_end_matches('0');
     let dot = if fraction.is_empty() { "" } else { "." };
@@ -559,13 +653,21 @@ pub(crate) fn xml_date(s: &str) -> String {
 /// fraction digits, `Z` for UTC and an offset otherwise (`+00:00` for an unspecified kind on
 /// a UTC server). Text that is not a date is returned as is.
 pub(crate) fn jsv_date(s: &str) -> String {
-    let Some(d) = split_iso(s) else { return s.to_string() };
-    let Some(time) = d.time else { return d.date.to_string() };
+    let Some(d) = split_iso(s) else {
+        return s.to_string();
+    };
+    let Some(time) = d.time else {
+        return d.date.to_string();
+    };
     let fraction = d.fraction.trim_end_matches('0');
     if time == "00:00:00" && fraction.is_empty() {
         return d.date.to_string();
     }
-    let suffix = if d.suffix.is_empty() { "+00:00" } else { d.suffix };
+    let suffix = if d.suffix.is_empty() {
+        "+00:00"
+    } else {
+        d.suffix
+    };
     if fraction.is_empty() {
         format!("{}T{time}{suffix}", d.date)
     } else {
@@ -671,10 +773,16 @@ mod tests {
     #[test]
     fn dates_in_both_forms() {
         assert_eq!(xml_date("2012-09-01"), "2012-09-01T00:00:00");
-        assert_eq!(xml_date("2012-09-01T10:30:00.120Z"), "2012-09-01T10:30:00.12Z");
+        assert_eq!(
+            xml_date("2012-09-01T10:30:00.120Z"),
+            "2012-09-01T10:30:00.12Z"
+        );
         assert_eq!(jsv_date("2018-01-01T00:00:00Z"), "2018-01-01");
         assert_eq!(jsv_date("2018-01-01T12:00:00Z"), "2018-01-01T12:00:00Z");
-        assert_eq!(jsv_date("1979-05-09T00:00:00.001Z"), "1979-05-09T00:00:00.0010000Z");
+        assert_eq!(
+            jsv_date("1979-05-09T00:00:00.001Z"),
+            "1979-05-09T00:00:00.0010000Z"
+        );
         assert_eq!(jsv_date("2013-04-09T15:20:00"), "2013-04-09T15:20:00+00:00");
         assert_eq!(jsv_date("not a date"), "not a date");
     }
@@ -688,7 +796,10 @@ mod tests {
         assert_eq!(duration_text(&d(0, 0)).as_deref(), Some("PT0S"));
         assert_eq!(duration_text(&d(86_400, 0)).as_deref(), Some("P1D"));
         assert_eq!(duration_text(&d(5_400, 0)).as_deref(), Some("PT1H30M"));
-        assert_eq!(duration_text(&d(93_784, 567_000_100)).as_deref(), Some("P1DT2H3M4.5670001S"));
+        assert_eq!(
+            duration_text(&d(93_784, 567_000_100)).as_deref(),
+            Some("P1DT2H3M4.5670001S")
+        );
         assert_eq!(duration_text(&d(0, 1_000_000)).as_deref(), Some("PT0.001S"));
     }
 }

@@ -5,6 +5,8 @@
 //! declares `xmlns:d{depth}p1` (depth counted from the root, which is 1), even when the member
 //! is nil, because DCS declares from the member's type before it looks at the value.
 
+use std::borrow::Cow;
+
 use super::tree::{Node, dcs_name, dotnet_f32, dotnet_f64, duration_text, xml_date};
 use crate::format::{FormatError, WriteContext};
 use crate::meta::{MemberOrder, Primitive, TypeInfo, TypeMap, TypeRef};
@@ -19,7 +21,11 @@ const SERIALIZATION_NS: &str = "http://schemas.microsoft.com/2003/10/Serializati
 const FALLBACK_NS: &str = "http://schemas.servicestack.net/types";
 
 /// Writes `node` as a document.
-pub(crate) fn write_document(node: &Node, ctx: &WriteContext<'_>, out: &mut Vec<u8>) -> Result<(), FormatError> {
+pub(crate) fn write_document(
+    node: &Node,
+    ctx: &WriteContext<'_>,
+    out: &mut Vec<u8>,
+) -> Result<(), FormatError> {
     let mut w = Writer {
         types: ctx.types,
         pretty: ctx.pretty,
@@ -60,7 +66,7 @@ struct Writer<'a> {
 /// A member about to be written: C# name, value (nil when serde skipped it), declared type.
 struct Member<'n> {
     name: String,
-    value: Option<&'n Node>,
+    value: Option<Cow<'n, Node>>,
     ty: Option<TypeRef>,
 }
 
@@ -76,13 +82,17 @@ impl Writer<'_> {
         match ty.map(TypeRef::non_null) {
             Some(TypeRef::Dto(f)) if !text => Shape::Object(Some(f())),
             Some(TypeRef::List(inner)) if !text => Shape::List(Some((**inner).clone()), items),
-            Some(TypeRef::Map(k, v)) if !text => Shape::Dict(Some((**k).clone()), Some((**v).clone())),
-            Some(TypeRef::Primitive(Primitive::TimeSpan)) => Shape::Scalar(Some(Primitive::TimeSpan)),
+            Some(TypeRef::Map(k, v)) if !text => {
+                Shape::Dict(Some((**k).clone()), Some((**v).clone()))
+            }
+            Some(TypeRef::Primitive(Primitive::TimeSpan)) => {
+                Shape::Scalar(Some(Primitive::TimeSpan))
+            }
             Some(TypeRef::Primitive(p)) if *p != Primitive::Object => Shape::Scalar(Some(*p)),
             _ => match node {
-                Node::Struct { name: "Duration", .. } if duration_text(node).is_some() => {
-                    Shape::Scalar(Some(Primitive::TimeSpan))
-                }
+                Node::Struct {
+                    name: "Duration", ..
+                } if duration_text(node).is_some() => Shape::Scalar(Some(Primitive::TimeSpan)),
                 Node::Struct { name, .. } => Shape::Object(self.types.get(name)),
                 Node::Variant { .. } => Shape::Object(None),
                 Node::Seq(items) => Shape::List(None, items),
@@ -114,13 +124,24 @@ impl Writer<'_> {
             }
             Shape::Dict(k, v) => {
                 let (key, value) = self.dict_names(k.as_ref(), v.as_ref(), node);
-                (format!("ArrayOfKeyValueOf{key}{value}"), Some(ARRAYS_NS.to_string()))
+                (
+                    format!("ArrayOfKeyValueOf{key}{value}"),
+                    Some(ARRAYS_NS.to_string()),
+                )
             }
-            Shape::Scalar(p) => (scalar_name(p, node).to_string(), Some(SERIALIZATION_NS.to_string())),
+            Shape::Scalar(p) => (
+                scalar_name(p, node).to_string(),
+                Some(SERIALIZATION_NS.to_string()),
+            ),
         }
     }
 
-    fn dict_names(&self, k: Option<&TypeRef>, v: Option<&TypeRef>, node: &Node) -> (String, String) {
+    fn dict_names(
+        &self,
+        k: Option<&TypeRef>,
+        v: Option<&TypeRef>,
+        node: &Node,
+    ) -> (String, String) {
         let first = match node {
             Node::Map(entries) => entries.first(),
             _ => None,
@@ -132,7 +153,12 @@ impl Writer<'_> {
 
     /// The namespace children of this value are written in: `None` for text, `Some(None)`
     /// for "the same as the element's own".
-    fn children_ns(&self, shape: &Shape<'_>, ty: Option<&TypeRef>, node: &Node) -> Option<Option<String>> {
+    fn children_ns(
+        &self,
+        shape: &Shape<'_>,
+        ty: Option<&TypeRef>,
+        node: &Node,
+    ) -> Option<Option<String>> {
         match shape {
             Shape::Scalar(_) => None,
             Shape::Object(Some(info)) => Some(Some(info.xml_namespace())),
@@ -147,7 +173,11 @@ impl Writer<'_> {
         if ns == self.default_ns {
             return Some(None);
         }
-        self.prefixes.iter().rev().find(|(_, n)| n == ns).map(|(p, _)| Some(p.as_str()))
+        self.prefixes
+            .iter()
+            .rev()
+            .find(|(_, n)| n == ns)
+            .map(|(p, _)| Some(p.as_str()))
     }
 
     fn qualify(&self, ns: &str, local: &str) -> String {
@@ -180,7 +210,14 @@ impl Writer<'_> {
     }
 
     /// Writes a member or item element, declaring a prefix for its children if needed.
-    fn element(&mut self, qname: &str, own_ns: &str, node: Option<&Node>, ty: Option<&TypeRef>, depth: usize) {
+    fn element(
+        &mut self,
+        qname: &str,
+        own_ns: &str,
+        node: Option<&Node>,
+        ty: Option<&TypeRef>,
+        depth: usize,
+    ) {
         let null = Node::Null;
         let node = node.unwrap_or(&null);
         self.newline(depth);
@@ -188,15 +225,20 @@ impl Writer<'_> {
         self.out.push_str(qname);
         let mut declared = false;
         // DCS decides from the declared type, so a nil member still carries its declaration.
-        let probe = if matches!(node, Node::Null) && ty.is_some() { &Node::Unit } else { node };
+        let probe = if matches!(node, Node::Null) && ty.is_some() {
+            &Node::Unit
+        } else {
+            node
+        };
         let shape = self.shape(ty, probe);
-        if let Some(Some(ns)) = self.children_ns(&shape, ty, probe) {
-            if ns != own_ns && self.bound_prefix(&ns).is_none() {
-                let prefix = format!("d{depth}p1");
-                push_attr(&mut self.out, &format!("xmlns:{prefix}"), &ns);
-                self.prefixes.push((prefix, ns));
-                declared = true;
-            }
+        if let Some(Some(ns)) = self.children_ns(&shape, ty, probe)
+            && ns != own_ns
+            && self.bound_prefix(&ns).is_none()
+        {
+            let prefix = format!("d{depth}p1");
+            push_attr(&mut self.out, &format!("xmlns:{prefix}"), &ns);
+            self.prefixes.push((prefix, ns));
+            declared = true;
         }
         self.content(qname, own_ns, node, ty, depth);
         if declared {
@@ -205,7 +247,14 @@ impl Writer<'_> {
     }
 
     /// Writes the rest of an element whose start tag (`<qname` and its declarations) is out.
-    fn content(&mut self, qname: &str, own_ns: &str, node: &Node, ty: Option<&TypeRef>, depth: usize) {
+    fn content(
+        &mut self,
+        qname: &str,
+        own_ns: &str,
+        node: &Node,
+        ty: Option<&TypeRef>,
+        depth: usize,
+    ) {
         if matches!(node, Node::Null) {
             self.out.push_str(r#" i:nil="true" />"#);
             return;
@@ -224,7 +273,13 @@ impl Writer<'_> {
             Shape::Object(info) => {
                 for m in members(info, node) {
                     let q = self.qualify(&children_ns, &m.name);
-                    self.element(&q, &children_ns, m.value, m.ty.as_ref(), depth + 1);
+                    self.element(
+                        &q,
+                        &children_ns,
+                        m.value.as_deref(),
+                        m.ty.as_ref(),
+                        depth + 1,
+                    );
                     had_children = true;
                 }
             }
@@ -238,7 +293,8 @@ impl Writer<'_> {
             }
             Shape::Dict(k, v) => {
                 let (key_name, value_name) = self.dict_names(k.as_ref(), v.as_ref(), node);
-                let entry = self.qualify(&children_ns, &format!("KeyValueOf{key_name}{value_name}"));
+                let entry =
+                    self.qualify(&children_ns, &format!("KeyValueOf{key_name}{value_name}"));
                 let kq = self.qualify(&children_ns, "Key");
                 let vq = self.qualify(&children_ns, "Value");
                 if let Node::Map(entries) = node {
@@ -277,28 +333,56 @@ impl Writer<'_> {
 /// The members of an object in XML order, including the declared ones serde skipped (DCS
 /// writes every member; a skipped `None` becomes `i:nil`).
 fn members<'n>(info: Option<&'static TypeInfo>, node: &'n Node) -> Vec<Member<'n>> {
-    let fields: &'n [(&'static str, Node)] = match node {
-        Node::Struct { fields, .. } => fields,
+    // A DTO normally arrives as a struct; a map with the same keys (a hand-written
+    // `Serialize`, a `serde_json::Value`) is accepted the same way.
+    let fields: Vec<(String, &'n Node)> = match node {
+        Node::Struct { fields, .. } => fields.iter().map(|(k, v)| ((*k).to_string(), v)).collect(),
+        Node::Map(entries) => entries
+            .iter()
+            .filter_map(|(k, v)| Some((k.key_text()?, v)))
+            .collect(),
         Node::Variant { variant, value } => {
-            return vec![Member { name: (*variant).to_string(), value: Some(value), ty: None }];
+            return vec![Member {
+                name: (*variant).to_string(),
+                value: Some(Cow::Borrowed(&**value)),
+                ty: None,
+            }];
         }
-        _ => &[],
+        _ => Vec::new(),
     };
     let Some(info) = info else {
-        return fields.iter().map(|(k, v)| Member { name: upper_first(k), value: Some(v), ty: None }).collect();
+        return fields
+            .into_iter()
+            .map(|(k, v)| Member {
+                name: upper_first(&k),
+                value: Some(Cow::Borrowed(v)),
+                ty: None,
+            })
+            .collect();
     };
     let mut out: Vec<Member<'n>> = info
         .properties
         .iter()
-        .map(|p| Member {
-            name: p.name.to_string(),
-            value: fields.iter().find(|(k, _)| *k == p.wire_name).map(|(_, v)| v),
-            ty: Some((p.ty)()),
+        .map(|p| {
+            let ty = (p.ty)();
+            let value = fields
+                .iter()
+                .find(|(k, _)| k == p.wire_name)
+                .map(|(_, v)| Cow::Borrowed(*v));
+            Member {
+                name: p.name.to_string(),
+                value: value.or_else(|| value_type_default(&ty).map(Cow::Owned)),
+                ty: Some(ty),
+            }
         })
         .collect();
-    for (key, value) in fields {
-        if !info.properties.iter().any(|p| p.wire_name == *key) {
-            out.push(Member { name: upper_first(key), value: Some(value), ty: None });
+    for (key, value) in &fields {
+        if !info.properties.iter().any(|p| p.wire_name == key) {
+            out.push(Member {
+                name: upper_first(key),
+                value: Some(Cow::Borrowed(*value)),
+                ty: None,
+            });
         }
     }
     if info.member_order == MemberOrder::Ordinal {
@@ -306,6 +390,25 @@ fn members<'n>(info: Option<&'static TypeInfo>, node: &'n Node) -> Vec<Member<'n
         out.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
     }
     out
+}
+
+/// What DCS writes for a member the value does not carry (an error body written as the
+/// operation's response type): a .NET value type has its default, never `i:nil`, because a
+/// C# client cannot read nil into an `int` or a `bool`. Reference types stay nil.
+fn value_type_default(ty: &TypeRef) -> Option<Node> {
+    let TypeRef::Primitive(p) = ty else {
+        return None;
+    };
+    Some(match p {
+        Primitive::Boolean => Node::Bool(false),
+        Primitive::Int32 | Primitive::Int64 | Primitive::UInt32 | Primitive::UInt64 => Node::Int(0),
+        Primitive::Double | Primitive::Single => Node::F64(0.0),
+        Primitive::Decimal => Node::Str("0".into()),
+        Primitive::DateTime => Node::Str("0001-01-01T00:00:00".into()),
+        Primitive::TimeSpan => Node::Str("PT0S".into()),
+        Primitive::Guid => Node::Str("00000000-0000-0000-0000-000000000000".into()),
+        Primitive::String | Primitive::Object => return None,
+    })
 }
 
 /// The DCS name of a scalar, from its declared type or else from its value.
