@@ -67,6 +67,12 @@ async fn servicestack_cli_reference() {
     // A program compiled against the generated dtos.ts calls ListUsageRecords.
     c.eq("/appCompile/exitCode", 0);
     c.eq("/appRun/exitCode", 0);
+    c.check(
+        c.at("/appRun/result/userName")
+            .as_str()
+            .is_some_and(|u| u.eq_ignore_ascii_case(&server.admin_user)),
+        || "/appRun: the generated Authenticate should sign the administrator in".into(),
+    );
     let records = c
         .at("/appRun/result/records")
         .as_array()

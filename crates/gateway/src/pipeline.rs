@@ -201,7 +201,29 @@ pub(crate) async fn serve(
     gw: web::Data<Gateway>,
 ) -> HttpResponse {
     let inner = &*gw.inner;
-    let mut res = handle(&req, payload, inner).await;
+    // Services are guarded closer to the call; this catches the rest (a writer, the binder
+    // outside a service), so no panic ever becomes a dropped connection.
+    let mut res = match AssertUnwindSafe(handle(&req, payload, inner))
+        .catch_unwind()
+        .await
+    {
+        Ok(res) => res,
+        Err(panic) => {
+            let message = panic_message(&panic);
+            tracing::error!(panic = %message, "request pipeline panicked");
+            let err = ApiError::new(500, "InternalServerError", "An internal error occurred");
+            let detail = ErrorDetail {
+                stack_trace: Some(message),
+                meta: None,
+            };
+            ErrCtx {
+                inner,
+                neg: fallback_negotiation(inner),
+                operation: None,
+            }
+            .respond(&err, &detail)
+        }
+    };
     let headers = res.headers_mut();
     headers.insert(
         actix_web::http::header::VARY,

@@ -694,3 +694,58 @@ async fn authenticator_reads_every_carrier() {
         ]
     );
 }
+
+/// How much each carrier costs the authenticator once warm (run with
+/// `cargo test --release -p gateway --test auth_pure -- --ignored --nocapture`).
+#[actix_rt::test]
+#[ignore = "a timing report, not a check"]
+async fn carrier_costs() {
+    let store = Arc::new(MemStore::default());
+    let auth = feature(store);
+    let jwt = format!(
+        "Bearer {}",
+        auth.jwt_key().encode(TokenKind::Access, &claims(600))
+    );
+    let basic = format!("Basic {}", STANDARD.encode("mary:ok"));
+    let cases: Vec<(&str, actix_web::HttpRequest)> = vec![
+        (
+            "anonymous",
+            TestRequest::default()
+                .peer_addr(peer("127.0.0.1"))
+                .to_http_request(),
+        ),
+        (
+            "cookie",
+            TestRequest::default()
+                .peer_addr(peer("127.0.0.1"))
+                .insert_header((
+                    "Cookie",
+                    "ss-id=SSSSSSSSSSSSSSSSSSSS; ss-pid=PPPPPPPPPPPPPPPPPPPP; ss-opt=temp",
+                ))
+                .to_http_request(),
+        ),
+        (
+            "jwt",
+            TestRequest::default()
+                .peer_addr(peer("127.0.0.1"))
+                .insert_header(("Authorization", jwt.as_str()))
+                .to_http_request(),
+        ),
+        (
+            "basic",
+            TestRequest::default()
+                .peer_addr(peer("127.0.0.1"))
+                .insert_header(("Authorization", basic.as_str()))
+                .to_http_request(),
+        ),
+    ];
+    for (name, req) in &cases {
+        auth.authenticate(req).await.unwrap();
+        let n = 100_000u32;
+        let t = Instant::now();
+        for _ in 0..n {
+            std::hint::black_box(auth.authenticate(req).await.unwrap());
+        }
+        println!("{name:>10}: {:?} per request", t.elapsed() / n);
+    }
+}

@@ -311,6 +311,15 @@ fn paths_that_are_not_metadata_are_left_alone() {
         assert!(get_with(&r, path, "").is_none(), "{path}");
     }
     assert!(get_with(&r, "/api", "").is_some());
+    assert!(get_with(&r, "/api/", "").is_none(), "exactly /api");
+    // Metadata paths ignore case.
+    assert_eq!(
+        get_with(&r, "/JSV/Metadata", "op=NewBillable")
+            .unwrap()
+            .status,
+        200
+    );
+    assert_eq!(get_with(&r, "/Types/Dart", "").unwrap().status, 200);
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //  1. typescript-ref / csharp-ref / dart-ref <baseUrl> into a temp dir;
 //  2. the generated dtos.ts compiles with `tsc --strict`;
 //  3. a small TypeScript program importing the generated dtos.ts (compiled with tsc to JS)
-//     logs in and calls ListUsageRecords with @servicestack/client;
+//     logs in with its Authenticate and calls its ListUsageRecords with @servicestack/client;
 //  4. `typescript-ref dtos.ts` updates the file in place after an option was uncommented
 //     (IncludeTypes: ListUsageRecords.*), which must round-trip in the new header.
 //   node reference.mjs <baseUrl> '{"user","password","accountId"}'
@@ -53,29 +53,15 @@ function inspect(path) {
     };
 }
 
+// Everything but the client comes from the generated dtos.ts (Authenticate is one of the
+// ServiceStack types it carries with AddServiceStackTypes). ListUsageRecords is published without
+// IReturn<T> (as Evo Voice does), so the program names the response type itself.
 const APP_TS = `
 import { JsonServiceClient, IReturn } from '@servicestack/client';
-import { ListUsageRecords, UsageRecordInfo } from './dtos.js';
+import { Authenticate, ListUsageRecords, UsageRecordInfo } from './dtos.js';
 
 // Node's globals, without depending on @types/node
 declare const process: { argv: string[]; exit(code: number): never };
-
-class AuthenticateResponse {
-    userName?: string;
-    bearerToken?: string;
-    sessionId?: string;
-}
-
-class Authenticate implements IReturn<AuthenticateResponse> {
-    provider?: string;
-    userName?: string;
-    password?: string;
-    rememberMe?: boolean;
-    constructor(init?: Partial<Authenticate>) { Object.assign(this, init); }
-    getTypeName() { return 'Authenticate'; }
-    getMethod() { return 'POST'; }
-    createResponse() { return new AuthenticateResponse(); }
-}
 
 async function main(): Promise<void> {
     const [baseUrl, user, password, accountId] = process.argv.slice(2);

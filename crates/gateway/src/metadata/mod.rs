@@ -106,7 +106,9 @@ pub fn handle(
         query: &query,
     };
     let path = req.path.trim_end_matches('/');
-    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    // Metadata paths match ignoring ASCII case, as ServiceStack's do.
+    let lower = path.to_ascii_lowercase();
+    let segments: Vec<&str> = lower.split('/').filter(|s| !s.is_empty()).collect();
     match segments.as_slice() {
         ["metadata"] => Some(MetadataResponse::ok(HTML, pages::index(&ctx))),
         ["metadata", "app"] => Some(MetadataResponse::ok(JSON, json::app_metadata(&ctx))),
@@ -119,7 +121,9 @@ pub fn handle(
                 _ => MetadataResponse::ok(HTML, pages::index(&ctx)),
             })
         }
-        ["api"] if req.path == "/api" => Some(MetadataResponse::ok(JSON, json::api_index(&ctx))),
+        ["api"] if req.path.eq_ignore_ascii_case("/api") => {
+            Some(MetadataResponse::ok(JSON, json::api_index(&ctx)))
+        }
         _ => None,
     }
 }

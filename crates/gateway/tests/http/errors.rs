@@ -104,6 +104,29 @@ async fn a_panicking_handler_is_a_500_response_status() {
 }
 
 #[actix_rt::test]
+async fn a_panicking_writer_is_a_500_response_status() {
+    for fmt in ["json", "xml", "jsv"] {
+        let res = client()
+            .get(format!("{}/api/Boom.{fmt}", base()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 500, "{fmt}");
+        let body = json(res).await;
+        assert_eq!(
+            body["responseStatus"]["errorCode"], "InternalServerError",
+            "{fmt}"
+        );
+    }
+    let res = client()
+        .get(format!("{}/fail/none", base()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+}
+
+#[actix_rt::test]
 async fn debug_mode_shows_the_panic_as_stack_trace() {
     let res = client()
         .get(format!("{}/fail/panic", debug_base()))

@@ -169,6 +169,35 @@ pub struct Tree {
     pub data: Option<serde_json::Value>,
 }
 
+/// A value whose serialization panics, to prove a panicking writer is still answered.
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+pub struct Bomb;
+
+impl serde::Serialize for Bomb {
+    fn serialize<S: serde::Serializer>(&self, _s: S) -> Result<S::Ok, S::Error> {
+        panic!("the writer exploded")
+    }
+}
+
+impl gateway::meta::DtoType for Bomb {
+    fn type_ref() -> gateway::meta::TypeRef {
+        gateway::meta::TypeRef::Primitive(gateway::meta::Primitive::String)
+    }
+}
+
+/// Answers with a value that cannot be written
+#[dto(namespace = "Test.Http", response = BoomResponse)]
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Boom {}
+
+/// Holds the bomb
+#[dto(namespace = "Test.Http")]
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BoomResponse {
+    /// Panics when written
+    pub bomb: Bomb,
+}
+
 /// Which operation answered
 #[dto(namespace = "Test.Http")]
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -257,6 +286,7 @@ pub fn registry() -> Registry {
             value: req.id,
         })
     });
+    r.add(|_req: Boom, _ctx: RequestContext| async move { Ok(BoomResponse { bomb: Bomb }) });
     r.add(|req: Tree, _ctx: RequestContext| async move { Ok(req) });
     r.add(|req: GetFile, _ctx: RequestContext| async move {
         Ok(Which {
