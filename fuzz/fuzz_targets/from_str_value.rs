@@ -10,11 +10,17 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let text = jsv::to_string(&value).expect("a parsed Value always serializes");
-    let back: jsv::Value = jsv::from_str(&text)
-        .unwrap_or_else(|e| panic!("re-parse of {text:?} failed: {e}"));
-    assert_eq!(back, value, "compact round trip changed the value; text {text:?}");
+    let back: jsv::Value =
+        jsv::from_str(&text).unwrap_or_else(|e| panic!("re-parse of {text:?} failed: {e}"));
+    assert_eq!(
+        back, value,
+        "compact round trip changed the value; text {text:?}"
+    );
     let pretty = jsv::to_string_pretty(&value).expect("pretty serializes");
     let back: jsv::Value = jsv::from_str(&pretty)
         .unwrap_or_else(|e| panic!("re-parse of pretty {pretty:?} failed: {e}"));
-    assert_eq!(back, value, "pretty round trip changed the value; text {pretty:?}");
+    assert_eq!(
+        back, value,
+        "pretty round trip changed the value; text {pretty:?}"
+    );
 });

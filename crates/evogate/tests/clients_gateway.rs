@@ -211,6 +211,17 @@ async fn gateway(client: Client) {
         }
         c.sent(&void, &[&format!("POST {base}/NewBillable")]);
     }
+    if client == Client::TypeScript {
+        // JsonApiClient.create() posts its JSON as text/plain;charset=UTF-8
+        if c.succeeded("/jsonApiClient", 200) {
+            c.eq(
+                "/jsonApiClient/response/name",
+                format!("ts-jsonapiclient-{sfx}"),
+            );
+            c.non_empty_str("/jsonApiClient/response/id");
+        }
+        c.sent("/jsonApiClient", &["POST /api/NewCustomer"]);
+    }
     c.finish();
 }
 

@@ -60,7 +60,10 @@ pub struct NegotiationInput<'a> {
 /// How the chosen format was picked; JSV's label depends on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Source<'a> {
+    /// The suffix, `?format=` or `?callback=`.
     Url,
+    /// A `/{fmt}/reply` route.
+    Route,
     Accept(&'a str),
     Default,
 }
@@ -126,6 +129,14 @@ fn from_accept<'a>(formats: &Formats, accept: &'a str) -> Option<(Arc<dyn Format
     None
 }
 
+/// The JSV media type an `Accept` header names, if any.
+fn jsv_media_in(formats: &Formats, accept: &str) -> Option<String> {
+    parse_accept(accept).into_iter().find_map(|e| {
+        let f = formats.by_media_type(e.media)?;
+        (f.name() == "jsv").then(|| e.media.to_ascii_lowercase())
+    })
+}
+
 /// Picks the response format for a request.
 ///
 /// Returns `None` only when the host has no JSON format at all.
@@ -148,7 +159,7 @@ pub fn negotiate(formats: &Formats, input: &NegotiationInput<'_>) -> Option<Nego
     if chosen.is_none()
         && let Some(f) = input.route_format.and_then(by_name)
     {
-        chosen = Some((f, Source::Url));
+        chosen = Some((f, Source::Route));
     }
     if chosen.is_none()
         && let Some((f, media)) = input.accept.and_then(|a| from_accept(formats, a))
@@ -173,6 +184,12 @@ pub fn negotiate(formats: &Formats, input: &NegotiationInput<'_>) -> Option<Nego
     } else if is_jsv {
         match source {
             Source::Accept(media) => format!("{}; charset=utf-8", media.to_ascii_lowercase()),
+            // `/jsv/reply` answers with the JSV type the client asked for (C#'s JsvServiceClient
+            // names `application/jsv`), else the documented `text/jsv`.
+            Source::Route => match input.accept.and_then(|a| jsv_media_in(formats, a)) {
+                Some(media) => format!("{media}; charset=utf-8"),
+                None => JSV_URL_CONTENT_TYPE.to_string(),
+            },
             Source::Url | Source::Default => JSV_URL_CONTENT_TYPE.to_string(),
         }
     } else {
@@ -281,6 +298,17 @@ mod tests {
             ..Default::default()
         });
         assert_eq!(debug.1, "text/plain; charset=utf-8");
+        let route = pick(NegotiationInput {
+            route_format: Some("jsv"),
+            ..Default::default()
+        });
+        assert_eq!(route.1, "text/jsv; charset=utf-8");
+        let route = pick(NegotiationInput {
+            route_format: Some("jsv"),
+            accept: Some("application/jsv"),
+            ..Default::default()
+        });
+        assert_eq!(route.1, "application/jsv; charset=utf-8");
         let bare_debug = pick(NegotiationInput {
             suffix: Some("jsv"),
             debug: Some(""),

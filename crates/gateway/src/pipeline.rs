@@ -47,6 +47,12 @@ pub(crate) fn parse_pairs(qs: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// An override names a verb; anything else (it ends up in error messages) is ignored.
+fn valid_method(m: &str) -> bool {
+    let m = m.trim();
+    !m.is_empty() && m.len() <= 16 && m.bytes().all(|b| b.is_ascii_alphabetic())
+}
+
 fn pair<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
     pairs
         .iter()
@@ -256,6 +262,7 @@ async fn handle(req: &HttpRequest, mut payload: web::Payload, inner: &Inner) -> 
     let mut method = req.method().as_str().to_ascii_uppercase();
     let override_method = header(req, METHOD_OVERRIDE)
         .or_else(|| pair(&query, METHOD_OVERRIDE))
+        .filter(|m| valid_method(m))
         .map(str::to_string);
     if let Some(m) = override_method {
         method = m.trim().to_ascii_uppercase();
@@ -265,7 +272,7 @@ async fn handle(req: &HttpRequest, mut payload: web::Payload, inner: &Inner) -> 
         match read_body(req, &mut payload, limit).await {
             Ok(b) => {
                 let form = parse_pairs(&String::from_utf8_lossy(&b));
-                if let Some(m) = pair(&form, METHOD_OVERRIDE) {
+                if let Some(m) = pair(&form, METHOD_OVERRIDE).filter(|m| valid_method(m)) {
                     method = m.trim().to_ascii_uppercase();
                 }
                 body = Some(b);

@@ -123,7 +123,7 @@ fn billable() -> NewBillable {
 fn document() -> Account {
     let step = |k: usize| Step {
         kind: ["say", "dial", "record", "hangup"][k % 4].to_owned(),
-        timeout: (k % 2 == 0).then_some(30),
+        timeout: k.is_multiple_of(2).then_some(30),
         params: [
             ("voice".to_owned(), "alice".to_owned()),
             ("text".to_owned(), format!("Hello, caller {k}: press 1")),
@@ -134,7 +134,9 @@ fn document() -> Account {
     Account {
         id: "AC1".into(),
         name: "Acme Telecom, Inc.".into(),
-        settings: (0..8).map(|i| (format!("key{i}"), format!("value {i}"))).collect(),
+        settings: (0..8)
+            .map(|i| (format!("key{i}"), format!("value {i}")))
+            .collect(),
         customers: (0..20)
             .map(|c| Customer {
                 id: format!("cust-{c}"),

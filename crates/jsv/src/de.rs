@@ -252,19 +252,15 @@ impl<'de> Deserializer<'de> {
         };
         match b {
             b'"' => {
-                let end = quoted_end(self.bytes, start).ok_or_else(|| {
-                    self.err_at(Error::eof("unterminated quoted string"), start)
-                })?;
+                let end = quoted_end(self.bytes, start)
+                    .ok_or_else(|| self.err_at(Error::eof("unterminated quoted string"), start))?;
                 self.pos = end + 1;
                 self.skip_ws_after_token();
                 Ok((Tok::Quoted(&self.input[start + 1..end]), start))
             }
             b'{' | b'[' => {
                 let end = compound_end(self.bytes, start).ok_or_else(|| {
-                    self.err_at(
-                        Error::eof(format!("unclosed '{}'", b as char)),
-                        start,
-                    )
+                    self.err_at(Error::eof(format!("unclosed '{}'", b as char)), start)
                 })?;
                 self.pos = end + 1;
                 self.skip_ws_after_token();
@@ -342,7 +338,9 @@ impl<'de> Deserializer<'de> {
         }
         match self.peek() {
             Some(b'{') => {}
-            None => return Err(self.err_here(Error::eof("expected '{', found the end of the text"))),
+            None => {
+                return Err(self.err_here(Error::eof("expected '{', found the end of the text")));
+            }
             Some(b',' | b'}' | b']') => {
                 return Err(self.err_here(Error::data("expected '{', found an empty value")));
             }
@@ -371,7 +369,9 @@ impl<'de> Deserializer<'de> {
                 }
                 None => return Err(self.err_here(Error::eof("unclosed '{', expected ',' or '}'"))),
                 Some(_) => {
-                    return Err(self.err_here(Error::syntax("expected ',' or '}' after a map value")));
+                    return Err(
+                        self.err_here(Error::syntax("expected ',' or '}' after a map value"))
+                    );
                 }
             }
         }
@@ -405,10 +405,15 @@ impl<'de> Deserializer<'de> {
                     Some(i) if rest[i] == b':' => {
                         self.pos = key_start + i + 1;
                         let key = &self.input[key_start..key_start + i];
-                        Ok(Some(Cow::Borrowed(if self.pretty { trim_layout(key) } else { key })))
+                        Ok(Some(Cow::Borrowed(if self.pretty {
+                            trim_layout(key)
+                        } else {
+                            key
+                        })))
                     }
                     Some(i) => {
-                        Err(self.err_at(Error::syntax("expected ':' after a map key"), key_start + i))
+                        Err(self
+                            .err_at(Error::syntax("expected ':' after a map key"), key_start + i))
                     }
                     None => Err(self.err_at(
                         Error::eof("unclosed '{', expected ':' after a map key"),
@@ -431,10 +436,10 @@ impl<'de> Deserializer<'de> {
 
     fn parse_signed<T: TryFrom<i128> + TryFrom<i64>>(&mut self, ty: &str) -> Result<T> {
         let (text, start) = self.scalar_text()?;
-        if let Some(v) = parse::parse_i64_fast(&text) {
-            if let Ok(v) = T::try_from(v) {
-                return Ok(v);
-            }
+        if let Some(v) = parse::parse_i64_fast(&text)
+            && let Ok(v) = T::try_from(v)
+        {
+            return Ok(v);
         }
         let v = parse::parse_i128(&text).map_err(|e| self.err_at(e, start))?;
         T::try_from(v).map_err(|_| self.err_at(parse::int_out_of_range(&text, ty), start))
@@ -448,7 +453,15 @@ impl<'de> Deserializer<'de> {
 
     /// Attach the current position to an error that has none (visitor errors).
     fn fix<T>(&self, r: Result<T>) -> Result<T> {
-        r.map_err(|e| if e.has_position() { e } else { self.err_here(e) })
+        r.map_err(|e| self.fix_err(e))
+    }
+
+    fn fix_err(&self, e: Error) -> Error {
+        if e.has_position() {
+            e
+        } else {
+            self.err_here(e)
+        }
     }
 }
 
@@ -688,26 +701,27 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
             done: empty,
             index: 0,
         };
-        let value = visitor.visit_seq(&mut access);
-        let value = access.de.fix(value);
-        let value = match value {
-            Ok(v) => {
-                while !access.done {
-                    access.next_item_start()?;
-                    if !access.done {
-                        access.de.skip_value()?;
-                    }
-                }
-                if mode == SeqMode::Brackets {
-                    // Whitespace after a nested `]` is not data.
-                    access.de.skip_ws();
-                }
-                Ok(v)
+        let value = match visitor.visit_seq(&mut access) {
+            Ok(v) => v,
+            Err(e) => {
+                let e = access.de.fix_err(e);
+                self.leave(saved);
+                return Err(e);
             }
-            Err(e) => Err(e),
         };
+        // A visitor may stop early: skip what it did not read.
+        while !access.done {
+            access.next_item_start()?;
+            if !access.done {
+                access.de.skip_value()?;
+            }
+        }
+        if mode == SeqMode::Brackets {
+            // Whitespace after a nested `]` is not data.
+            access.de.skip_ws();
+        }
         self.leave(saved);
-        value
+        Ok(value)
     }
 
     fn deserialize_tuple<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value> {
@@ -746,11 +760,10 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
         if self.peek() == Some(b'{') {
             let saved = self.open_map()?;
             let key_pos = self.pos;
-            let key = self
-                .next_key_text(true)?
-                .ok_or_else(|| self.err_at(Error::data("expected an enum variant, found '{}'"), key_pos))?;
-            let name = match_variant(&key, variants)
-                .map_err(|e| self.err_at(e, key_pos))?;
+            let key = self.next_key_text(true)?.ok_or_else(|| {
+                self.err_at(Error::data("expected an enum variant, found '{}'"), key_pos)
+            })?;
+            let name = match_variant(&key, variants).map_err(|e| self.err_at(e, key_pos))?;
             let value = visitor.visit_enum(EnumAccess { de: self, name });
             let value = self.fix(value)?;
             if self.pretty {
@@ -798,27 +811,28 @@ impl<'de> Deserializer<'de> {
             done: false,
             key: Cow::Borrowed(""),
         };
-        let value = visitor.visit_map(&mut access);
-        let value = access.de.fix(value);
-        let value = match value {
-            Ok(v) => {
-                while !access.done {
-                    match access.de.next_key_text(access.first)? {
-                        Some(_) => {
-                            access.first = false;
-                            access.de.skip_value()?;
-                        }
-                        None => access.done = true,
-                    }
-                }
-                // Whitespace after a nested `}` is not data.
-                access.de.skip_ws();
-                Ok(v)
+        let value = match visitor.visit_map(&mut access) {
+            Ok(v) => v,
+            Err(e) => {
+                let e = access.de.fix_err(e);
+                self.leave(saved);
+                return Err(e);
             }
-            Err(e) => Err(e),
         };
+        // A visitor may stop early: skip what it did not read.
+        while !access.done {
+            match access.de.next_key_text(access.first)? {
+                Some(_) => {
+                    access.first = false;
+                    access.de.skip_value()?;
+                }
+                None => access.done = true,
+            }
+        }
+        // Whitespace after a nested `}` is not data.
+        access.de.skip_ws();
         self.leave(saved);
-        value
+        Ok(value)
     }
 }
 
@@ -828,10 +842,11 @@ pub(crate) fn match_variant(key: &str, variants: &'static [&'static str]) -> Res
     if let Some(v) = variants.iter().find(|v| v.eq_ignore_ascii_case(k)) {
         return Ok(v);
     }
-    if !k.is_empty() && k.bytes().all(|b| b.is_ascii_digit()) {
-        if let Some(v) = k.parse::<usize>().ok().and_then(|i| variants.get(i)) {
-            return Ok(v);
-        }
+    if !k.is_empty()
+        && k.bytes().all(|b| b.is_ascii_digit())
+        && let Some(v) = k.parse::<usize>().ok().and_then(|i| variants.get(i))
+    {
+        return Ok(v);
     }
     if k.is_empty() {
         return Err(Error::invalid_token(
@@ -840,7 +855,10 @@ pub(crate) fn match_variant(key: &str, variants: &'static [&'static str]) -> Res
         ));
     }
     Err(Error::invalid_token(
-        format!("unknown variant '{k}', expected one of {}", variants.join(", ")),
+        format!(
+            "unknown variant '{k}', expected one of {}",
+            variants.join(", ")
+        ),
         k,
     ))
 }
@@ -877,7 +895,9 @@ impl SeqAccess<'_, '_> {
                         Some(b',') => de.pos += 1,
                         None => self.done = true,
                         Some(_) => {
-                            return Err(de.err_here(Error::syntax("expected ',' between list items")));
+                            return Err(
+                                de.err_here(Error::syntax("expected ',' between list items"))
+                            );
                         }
                     }
                 }
@@ -898,9 +918,15 @@ impl SeqAccess<'_, '_> {
                             de.pos += 1;
                             self.done = true;
                         }
-                        None => return Err(de.err_here(Error::eof("unclosed '[', expected ',' or ']'"))),
+                        None => {
+                            return Err(
+                                de.err_here(Error::eof("unclosed '[', expected ',' or ']'"))
+                            );
+                        }
                         Some(_) => {
-                            return Err(de.err_here(Error::syntax("expected ',' or ']' after a list item")));
+                            return Err(
+                                de.err_here(Error::syntax("expected ',' or ']' after a list item"))
+                            );
                         }
                     }
                 }
@@ -924,8 +950,10 @@ impl<'de> de::SeqAccess<'de> for SeqAccess<'_, 'de> {
         }
         let index = self.index;
         self.index += 1;
-        let v = seed.deserialize(&mut *self.de);
-        self.de.fix(v).map(Some).map_err(|e| e.in_index(index))
+        match seed.deserialize(&mut *self.de) {
+            Ok(v) => Ok(Some(v)),
+            Err(e) => Err(self.de.fix_err(e).in_index(index)),
+        }
     }
 }
 
@@ -981,17 +1009,17 @@ impl<'de> de::MapAccess<'de> for MapAccess<'_, 'de> {
                 None => {
                     self.key = key.clone();
                     let v = seed.deserialize(KeyDeserializer { key });
-                    return v
-                        .map(Some)
-                        .map_err(|e| self.de.err_at(e, key_pos));
+                    return v.map(Some).map_err(|e| self.de.err_at(e, key_pos));
                 }
             }
         }
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value> {
-        let v = seed.deserialize(&mut *self.de);
-        self.de.fix(v).map_err(|e| e.in_field(&self.key))
+        match seed.deserialize(&mut *self.de) {
+            Ok(v) => Ok(v),
+            Err(e) => Err(self.de.fix_err(e).in_field(&self.key)),
+        }
     }
 }
 

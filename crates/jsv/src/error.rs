@@ -224,7 +224,11 @@ impl Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.inner.msg)?;
         if self.inner.line != 0 {
-            write!(f, " at line {} column {}", self.inner.line, self.inner.column)?;
+            write!(
+                f,
+                " at line {} column {}",
+                self.inner.line, self.inner.column
+            )?;
         }
         if let Some(path) = &self.inner.path {
             write!(f, " (field {path})")?;
@@ -288,7 +292,10 @@ mod tests {
 
     #[test]
     fn path_rendering() {
-        let e = Error::data("bad").in_field("duration").in_index(2).in_field("calls");
+        let e = Error::data("bad")
+            .in_field("duration")
+            .in_index(2)
+            .in_field("calls");
         assert_eq!(e.path(), Some("calls[2].duration"));
         assert_eq!(e.field(), Some("calls"));
         let e = Error::data("bad").in_field("count").in_index(3);

@@ -188,7 +188,8 @@ impl<'de> IntoDeserializer<'de, Error> for FieldDeserializer<'de> {
 /// # Errors
 ///
 /// The first field that does not parse, with [`Error::field`] set to the declared field name
-/// and [`Error::value`] to the offending text; or a missing required field.
+/// and [`Error::value`] to the offending text (line and column then refer to that field's
+/// text); or a missing required field.
 pub fn from_fields<T, I, K, V>(fields: I) -> Result<T>
 where
     T: de::DeserializeOwned,
@@ -270,7 +271,8 @@ impl<'de> de::MapAccess<'de> for FieldsAccess<'de> {
             Some((k, v)) => {
                 self.key = k;
                 self.pending = Some(v);
-                seed.deserialize(de::value::BorrowedStrDeserializer::new(k)).map(Some)
+                seed.deserialize(de::value::BorrowedStrDeserializer::new(k))
+                    .map(Some)
             }
         }
     }
@@ -307,7 +309,9 @@ impl<'de> de::MapAccess<'de> for FieldsAccess<'de> {
 pub fn to_query_string<T: ?Sized + serde::Serialize>(value: &T) -> Result<String> {
     use crate::Value;
     let Value::Map(entries) = crate::to_value(value)? else {
-        return Err(Error::data("a query string can only be written from a struct or map"));
+        return Err(Error::data(
+            "a query string can only be written from a struct or map",
+        ));
     };
     let mut out = String::new();
     for (k, v) in entries {

@@ -30,6 +30,26 @@
 //! .NET value types with their own text forms (GUIDs, `TimeSpan`, `DateTime`,
 //! `DateTimeOffset`) are in [`types`], and `#[serde(with = "jsv::duration")]` writes a
 //! `std::time::Duration` as an XSD duration.
+//!
+//! # What the reader accepts
+//!
+//! ServiceStack's reading rules (jsv.md §4) with the corrections of §11 and evogate's
+//! decisions 9 and 13: keys are trimmed, unquoted and matched case-insensitively; unknown keys
+//! are skipped; list brackets are optional at the root; whitespace around the root and before
+//! nested `{`/`[` is accepted; any other trailing text, a trailing comma in a map, an empty
+//! token for a non-optional number, or a number that overflows is an error carrying line,
+//! column, field path and the offending token. Text whose root `{`/`[` is followed by a line
+//! break is read as the pretty form written by [`to_string_pretty`].
+//!
+//! # Limitations
+//!
+//! * JSV is not self-describing. Through `deserialize_any` (untagged enums,
+//!   `#[serde(flatten)]`, `serde_json::Value`) every scalar is a string, so such types see
+//!   `"1"`, not `1`.
+//! * A list whose only item is `None` is written `[]` and reads back as an empty list: JSV has
+//!   no spelling for it.
+//! * `__type` members are neither written nor interpreted (they are skipped like any unknown
+//!   key).
 
 #![forbid(unsafe_code)]
 

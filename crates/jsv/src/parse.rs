@@ -172,7 +172,11 @@ pub(crate) fn parse_i64_fast(token: &str) -> Option<i64> {
     if b.is_empty() || b.len() > 18 {
         return None;
     }
-    let (neg, digits) = if b[0] == b'-' { (true, &b[1..]) } else { (false, b) };
+    let (neg, digits) = if b[0] == b'-' {
+        (true, &b[1..])
+    } else {
+        (false, b)
+    };
     if digits.is_empty() {
         return None;
     }
@@ -268,7 +272,11 @@ fn parse_special(s: &str) -> Option<f64> {
     if body.eq_ignore_ascii_case("nan") {
         Some(f64::NAN)
     } else if body.eq_ignore_ascii_case("infinity") || body == "∞" {
-        Some(if neg { f64::NEG_INFINITY } else { f64::INFINITY })
+        Some(if neg {
+            f64::NEG_INFINITY
+        } else {
+            f64::INFINITY
+        })
     } else {
         None
     }
@@ -366,15 +374,16 @@ pub(crate) const TICKS_PER_DAY: i64 = 24 * TICKS_PER_HOUR;
 
 fn num_u64(i: &str) -> Res<'_, u64> {
     let (rest, d) = digit1(i)?;
-    d.parse::<u64>().map(|v| (rest, v)).map_err(|_| nom::Err::Error(()))
+    d.parse::<u64>()
+        .map(|v| (rest, v))
+        .map_err(|_| nom::Err::Error(()))
 }
 
 /// Fraction digits after a `.`, as ticks (first 7 digits used, the rest truncated).
 fn fraction_ticks(i: &str) -> Res<'_, i64> {
     let (rest, d) = preceded(ch('.'), digit1).parse(i)?;
     let mut ticks = 0i64;
-    for (n, b) in d.bytes().take(7).enumerate() {
-        let _ = n;
+    for b in d.bytes().take(7) {
         ticks = ticks * 10 + i64::from(b - b'0');
     }
     for _ in d.len()..7 {
@@ -445,15 +454,9 @@ pub(crate) fn parse_timespan(token: &str) -> Result<i64> {
         ));
     }
     let ticks: i128 = if s.starts_with('P') || s.starts_with("-P") {
-        all_consuming(xsd_duration)
-            .parse(s)
-            .map_err(|_| bad())?
-            .1
+        all_consuming(xsd_duration).parse(s).map_err(|_| bad())?.1
     } else if s.contains(':') {
-        all_consuming(clock_duration)
-            .parse(s)
-            .map_err(|_| bad())?
-            .1
+        all_consuming(clock_duration).parse(s).map_err(|_| bad())?.1
     } else {
         let secs = parse_f64(s).map_err(|_| bad())?;
         if !secs.is_finite() {
@@ -483,18 +486,26 @@ pub(crate) struct ParsedDate {
 fn fixed(n: usize) -> impl Fn(&str) -> Res<'_, u32> {
     move |i| {
         let (rest, d) = take_while_m_n(n, n, |c: char| c.is_ascii_digit())(i)?;
-        d.parse::<u32>().map(|v| (rest, v)).map_err(|_| nom::Err::Error(()))
+        d.parse::<u32>()
+            .map(|v| (rest, v))
+            .map_err(|_| nom::Err::Error(()))
     }
 }
 
 fn one_or_two(i: &str) -> Res<'_, u32> {
     let (rest, d) = take_while_m_n(1, 2, |c: char| c.is_ascii_digit())(i)?;
-    d.parse::<u32>().map(|v| (rest, v)).map_err(|_| nom::Err::Error(()))
+    d.parse::<u32>()
+        .map(|v| (rest, v))
+        .map_err(|_| nom::Err::Error(()))
 }
 
 fn date_part(i: &str) -> Res<'_, (u32, u32, u32)> {
     alt((
-        (fixed(4), preceded(ch('-'), one_or_two), preceded(ch('-'), one_or_two)),
+        (
+            fixed(4),
+            preceded(ch('-'), one_or_two),
+            preceded(ch('-'), one_or_two),
+        ),
         (fixed(4), fixed(2), fixed(2)),
     ))
     .parse(i)
@@ -632,7 +643,7 @@ fn days_in_month(y: u32, m: u32) -> u32 {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,
         _ => {
-            if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 {
+            if (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400) {
                 29
             } else {
                 28

@@ -63,11 +63,13 @@ impl Serializer {
     /// Most strings need no quotes: keep that path small enough to inline at every call site.
     #[inline(always)]
     fn write_string(&mut self, s: &str) {
-        if let Some(&first) = s.as_bytes().first() {
-            if !self.pretty && (!self.quote_blank || !is_layout_ws(first)) && !needs_quote(s) {
-                self.out.push_str(s);
-                return;
-            }
+        if let Some(&first) = s.as_bytes().first()
+            && !self.pretty
+            && (!self.quote_blank || !is_layout_ws(first))
+            && !needs_quote(s)
+        {
+            self.out.push_str(s);
+            return;
         }
         self.write_string_slow(s);
     }
@@ -107,7 +109,11 @@ impl Serializer {
             self.out.push_str("-1.7976931348623157e+308");
         } else {
             let mut buf = ryu::Buffer::new();
-            let digits = if v.is_finite() { buf.format_finite(v) } else { "" };
+            let digits = if v.is_finite() {
+                buf.format_finite(v)
+            } else {
+                ""
+            };
             write_float(&mut self.out, v, digits, 17);
         }
     }
@@ -119,7 +125,11 @@ impl Serializer {
             self.out.push_str("-3.4028235e+38");
         } else {
             let mut buf = ryu::Buffer::new();
-            let digits = if v.is_finite() { buf.format_finite(v) } else { "" };
+            let digits = if v.is_finite() {
+                buf.format_finite(v)
+            } else {
+                ""
+            };
             write_float(&mut self.out, f64::from(v), digits, 9);
         }
     }
@@ -275,14 +285,14 @@ fn prettify(compact: &str) -> String {
             }
             b'{' | b'[' => {
                 if i > 0 && b[i - 1] == b':' {
-                    if let Some(&next) = b.get(i + 1) {
-                        if next == b'}' || next == b']' {
-                            out.push(c as char);
-                            out.push(next as char);
-                            i += 2;
-                            run = i;
-                            continue;
-                        }
+                    if let Some(&next) = b.get(i + 1)
+                        && (next == b'}' || next == b']')
+                    {
+                        out.push(c as char);
+                        out.push(next as char);
+                        i += 2;
+                        run = i;
+                        continue;
                     }
                     newline(&mut out, depth);
                 }

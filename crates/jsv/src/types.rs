@@ -13,9 +13,7 @@ use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::Error;
-use crate::parse::{
-    self, TICKS_PER_DAY, TICKS_PER_HOUR, TICKS_PER_MINUTE, TICKS_PER_SECOND, Zone,
-};
+use crate::parse::{self, TICKS_PER_DAY, TICKS_PER_HOUR, TICKS_PER_MINUTE, TICKS_PER_SECOND, Zone};
 
 /// Newtype name the JSV writer recognises to write the inner string without quoting; any other
 /// serializer sees an ordinary newtype around a string.
@@ -388,8 +386,9 @@ impl FromStr for DateTime {
             Zone::Utc => (local, DateKind::Local),
             Zone::Offset(mins) => (local - i64::from(mins) * TICKS_PER_MINUTE, DateKind::Local),
         };
-        DateTime::from_ticks(ticks, kind)
-            .ok_or_else(|| Error::invalid_token(format!("date '{}' is out of range", s.trim()), s.trim()))
+        DateTime::from_ticks(ticks, kind).ok_or_else(|| {
+            Error::invalid_token(format!("date '{}' is out of range", s.trim()), s.trim())
+        })
     }
 }
 
@@ -418,10 +417,12 @@ pub struct DateTimeOffset {
 impl DateTimeOffset {
     /// From the local clock reading and the offset in minutes (−840..=840).
     pub fn new(local: DateTime, offset_minutes: i16) -> Option<Self> {
-        (-840..=840).contains(&offset_minutes).then_some(DateTimeOffset {
-            ticks: local.ticks(),
-            offset_minutes,
-        })
+        (-840..=840)
+            .contains(&offset_minutes)
+            .then_some(DateTimeOffset {
+                ticks: local.ticks(),
+                offset_minutes,
+            })
     }
 
     /// The local clock reading.
@@ -464,12 +465,14 @@ impl FromStr for DateTimeOffset {
         let ticks = p.days * TICKS_PER_DAY + p.time;
         i16::try_from(offset)
             .ok()
-            .filter(|o| (-840..=840).contains(o))
+            .filter(|o| (-840..=840).contains(o) && (0..=MAX_TICKS).contains(&ticks))
             .map(|offset_minutes| DateTimeOffset {
                 ticks,
                 offset_minutes,
             })
-            .ok_or_else(|| Error::invalid_token(format!("invalid offset in '{}'", s.trim()), s.trim()))
+            .ok_or_else(|| {
+                Error::invalid_token(format!("invalid offset in '{}'", s.trim()), s.trim())
+            })
     }
 }
 

@@ -64,7 +64,10 @@ fn reader_cases() {
     assert_eq!(m[" k"][0]["a"], "null");
     assert!(m[" k"][1].is_empty());
     // A leading BOM is skipped.
-    assert_eq!(jsv::from_slice::<Vec<i32>>(b"\xEF\xBB\xBF[1]").unwrap(), [1]);
+    assert_eq!(
+        jsv::from_slice::<Vec<i32>>(b"\xEF\xBB\xBF[1]").unwrap(),
+        [1]
+    );
     // Integers: whitespace and leading zeros; a single token where a list is expected.
     #[derive(Deserialize, Debug, PartialEq)]
     struct Ids {
@@ -128,7 +131,10 @@ fn writer_cases() {
     assert_eq!(jsv::to_string(&Option::<i32>::None).unwrap(), "");
     assert_eq!(jsv::to_string(&()).unwrap(), "");
     assert_eq!(jsv::to_string(&'x').unwrap(), "x");
-    assert_eq!(jsv::to_string(&b"\x00Aa\xff".to_vec()).unwrap(), "[0,65,97,255]");
+    assert_eq!(
+        jsv::to_string(&b"\x00Aa\xff".to_vec()).unwrap(),
+        "[0,65,97,255]"
+    );
     let mut buf = Vec::new();
     jsv::to_writer(&mut buf, &[1.5f64, 1e17, -0.0]).unwrap();
     assert_eq!(buf, b"[1.5,1E+17,-0]");
@@ -211,7 +217,10 @@ fn value_is_type_driven() {
         price: 0.25,
         ok: true,
         ids: vec![1, 2, 3],
-        filter: Filter { a: 1, b: "x".into() },
+        filter: Filter {
+            a: 1,
+            b: "x".into(),
+        },
         note: None,
         shape: Shape::Circle(2.0),
     };
@@ -232,7 +241,13 @@ fn value_is_type_driven() {
     ]);
     let row: Row = jsv::from_value(xml_like).unwrap();
     assert_eq!(row.ids, [4, 5]);
-    assert_eq!(row.filter, Filter { a: 7, b: "y".into() });
+    assert_eq!(
+        row.filter,
+        Filter {
+            a: 7,
+            b: "y".into()
+        }
+    );
     assert_eq!(row.shape, Shape::Dot);
     assert_eq!(row.note, None);
 
@@ -279,7 +294,10 @@ fn dotnet_types() {
     assert_eq!(serde_json::from_str::<T>(&json).unwrap(), t);
     // Through a Value the text is quoted (it contains ':') and still reads back.
     let v = jsv::to_value(&t).unwrap();
-    assert_eq!(jsv::from_value::<T>(jsv::from_str(&v.to_string()).unwrap()).unwrap(), t);
+    assert_eq!(
+        jsv::from_value::<T>(jsv::from_str(&v.to_string()).unwrap()).unwrap(),
+        t
+    );
 }
 
 #[test]

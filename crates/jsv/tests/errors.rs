@@ -48,20 +48,50 @@ fn test_parse_err<T: DeserializeOwned + Debug>(cases: &[(&str, &str)]) {
 #[test]
 fn syntax_errors() {
     test_parse_err::<ModelWithIdAndName>(&[
-        ("{id:1,name:x,}", "trailing comma in map at line 1 column 14"),
-        ("{id:1} x", "trailing characters after the value at line 1 column 8"),
-        ("{id:1", "unclosed '{', expected ',' or '}' at line 1 column 6"),
-        ("{id:1,name}", "expected ':' after a map key at line 1 column 11"),
-        ("{name:\"x\"y}", "expected ',' or '}' after a map value at line 1 column 10"),
-        ("{name:\"x", "unterminated quoted string at line 1 column 7 (field name)"),
+        (
+            "{id:1,name:x,}",
+            "trailing comma in map at line 1 column 14",
+        ),
+        (
+            "{id:1} x",
+            "trailing characters after the value at line 1 column 8",
+        ),
+        (
+            "{id:1",
+            "unclosed '{', expected ',' or '}' at line 1 column 6",
+        ),
+        (
+            "{id:1,name}",
+            "expected ':' after a map key at line 1 column 11",
+        ),
+        (
+            "{name:\"x\"y}",
+            "expected ',' or '}' after a map value at line 1 column 10",
+        ),
+        (
+            "{name:\"x",
+            "unterminated quoted string at line 1 column 7 (field name)",
+        ),
         ("id:1", "expected '{' at line 1 column 1"),
-        ("", "expected '{', found the end of the text at line 1 column 1"),
-        ("{id:1,x:{a:[}", "unclosed '{', expected ',' or '}' at line 1 column 14"),
+        (
+            "",
+            "expected '{', found the end of the text at line 1 column 1",
+        ),
+        (
+            "{id:1,x:{a:[}",
+            "unclosed '{', expected ',' or '}' at line 1 column 14",
+        ),
         ("{id:1,x:{a:1", "unclosed '{' at line 1 column 9"),
     ]);
     test_parse_err::<Vec<i32>>(&[
-        ("[1,2", "unclosed '[', expected ',' or ']' at line 1 column 5"),
-        ("[1,2]]", "trailing characters after the value at line 1 column 6"),
+        (
+            "[1,2",
+            "unclosed '[', expected ',' or ']' at line 1 column 5",
+        ),
+        (
+            "[1,2]]",
+            "trailing characters after the value at line 1 column 6",
+        ),
     ]);
 }
 
@@ -72,22 +102,46 @@ fn data_errors_name_the_field() {
         "invalid integer 'abc' at line 1 column 45 (field calls[2].duration)",
     )]);
     test_parse_err::<Counter>(&[
-        ("{count:1.5}", "invalid integer '1.5' at line 1 column 8 (field count)"),
-        ("{count:+1}", "invalid integer '+1' at line 1 column 8 (field count)"),
-        ("{count:}", "expected a number, found an empty value at line 1 column 8 (field count)"),
+        (
+            "{count:1.5}",
+            "invalid integer '1.5' at line 1 column 8 (field count)",
+        ),
+        (
+            "{count:+1}",
+            "invalid integer '+1' at line 1 column 8 (field count)",
+        ),
+        (
+            "{count:}",
+            "expected a number, found an empty value at line 1 column 8 (field count)",
+        ),
         (
             "{count:99999999999999999999}",
             "integer '99999999999999999999' is out of range for i64 at line 1 column 8 (field count)",
         ),
-        ("{count:1,small:300}", "integer '300' is out of range for u8 at line 1 column 16 (field small)"),
-        ("{count:1,flag:yes}", "invalid boolean 'yes' at line 1 column 15 (field flag)"),
+        (
+            "{count:1,small:300}",
+            "integer '300' is out of range for u8 at line 1 column 16 (field small)",
+        ),
+        (
+            "{count:1,flag:yes}",
+            "invalid boolean 'yes' at line 1 column 15 (field flag)",
+        ),
         ("{flag:true}", "missing field `count` at line 1 column 12"),
     ]);
     test_parse_err::<Vec<i32>>(&[
-        ("[8,,9]", "expected a number, found an empty value at line 1 column 4 (field [1])"),
-        ("[1,2,]", "expected a number, found an empty value at line 1 column 6 (field [2])"),
+        (
+            "[8,,9]",
+            "expected a number, found an empty value at line 1 column 4 (field [1])",
+        ),
+        (
+            "[1,2,]",
+            "expected a number, found an empty value at line 1 column 6 (field [2])",
+        ),
     ]);
-    test_parse_err::<Vec<f64>>(&[("[1e400]", "number '1e400' is out of range at line 1 column 2 (field [0])")]);
+    test_parse_err::<Vec<f64>>(&[(
+        "[1e400]",
+        "number '1e400' is out of range at line 1 column 2 (field [0])",
+    )]);
 }
 
 #[test]
@@ -123,7 +177,10 @@ fn accessors() {
 fn value_and_field_errors_have_paths_without_positions() {
     let v: Value = jsv::from_str("{calls:[{duration:1},{duration:x}]}").unwrap();
     let err = jsv::from_value::<Calls>(v).unwrap_err();
-    assert_eq!(err.to_string(), "invalid integer 'x' (field calls[1].duration)");
+    assert_eq!(
+        err.to_string(),
+        "invalid integer 'x' (field calls[1].duration)"
+    );
     assert_eq!(err.line(), 0);
     assert_eq!(err.field(), Some("calls"));
 
@@ -131,7 +188,11 @@ fn value_and_field_errors_have_paths_without_positions() {
     assert_eq!(err.field(), Some("count"));
     assert_eq!(err.value(), Some("abc"));
     assert_eq!(
-        format!("'{}' is an Invalid value for '{}'", err.value().unwrap(), err.field().unwrap()),
+        format!(
+            "'{}' is an Invalid value for '{}'",
+            err.value().unwrap(),
+            err.field().unwrap()
+        ),
         "'abc' is an Invalid value for 'count'"
     );
 }
@@ -141,7 +202,10 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
     let cases = [
         ("[".repeat(100_000), 129),
         ("{a:".repeat(100_000), 385),
-        (format!("{}{}", "[".repeat(100_000), "]".repeat(100_000)), 129),
+        (
+            format!("{}{}", "[".repeat(100_000), "]".repeat(100_000)),
+            129,
+        ),
     ];
     for (input, column) in &cases {
         let err = jsv::from_str::<Value>(input).unwrap_err();

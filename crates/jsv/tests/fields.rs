@@ -35,37 +35,85 @@ fn bind(pairs: &[(&str, &str)]) -> Request {
 #[test]
 fn client_encodings() {
     // (client, decoded query pairs, expected)
-    let cases: Vec<(&str, Vec<(&str, &str)>, Request)> = vec![
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, Request);
+    let cases: Vec<Case<'_>> = vec![
         (
             "TS list 1%2C2%2C3",
             vec![("ids", "1,2,3")],
-            Request { ids: Some(vec![1, 2, 3]), ..Request::default() },
+            Request {
+                ids: Some(vec![1, 2, 3]),
+                ..Request::default()
+            },
         ),
         (
             "Python list %5B1,2,3%5D",
             vec![("ids", "[1,2,3]")],
-            Request { ids: Some(vec![1, 2, 3]), ..Request::default() },
+            Request {
+                ids: Some(vec![1, 2, 3]),
+                ..Request::default()
+            },
         ),
         (
             "Python empty list %5B%5D",
             vec![("ids", "[]")],
-            Request { ids: Some(vec![]), ..Request::default() },
+            Request {
+                ids: Some(vec![]),
+                ..Request::default()
+            },
         ),
         (
             "Dart list 1,2,3",
             vec![("ids", "1,2,3")],
-            Request { ids: Some(vec![1, 2, 3]), ..Request::default() },
+            Request {
+                ids: Some(vec![1, 2, 3]),
+                ..Request::default()
+            },
         ),
-        ("C# bool True", vec![("flag", "True")], Request { flag: Some(true), ..Request::default() }),
-        ("TS/Py/Dart bool true", vec![("flag", "true")], Request { flag: Some(true), ..Request::default() }),
-        ("bool false", vec![("flag", "false")], Request { flag: Some(false), ..Request::default() }),
-        ("HTML checkbox on", vec![("flag", "on")], Request { flag: Some(true), ..Request::default() }),
+        (
+            "C# bool True",
+            vec![("flag", "True")],
+            Request {
+                flag: Some(true),
+                ..Request::default()
+            },
+        ),
+        (
+            "TS/Py/Dart bool true",
+            vec![("flag", "true")],
+            Request {
+                flag: Some(true),
+                ..Request::default()
+            },
+        ),
+        (
+            "bool false",
+            vec![("flag", "false")],
+            Request {
+                flag: Some(false),
+                ..Request::default()
+            },
+        ),
+        (
+            "HTML checkbox on",
+            vec![("flag", "on")],
+            Request {
+                flag: Some(true),
+                ..Request::default()
+            },
+        ),
         (
             "checkbox + hidden field",
             vec![("flag", "true,false")],
-            Request { flag: Some(true), ..Request::default() },
+            Request {
+                flag: Some(true),
+                ..Request::default()
+            },
         ),
-        ("TS null: bare key ?flag", vec![("flag", "")], Request::default()),
+        (
+            "TS null: bare key ?flag",
+            vec![("flag", "")],
+            Request::default(),
+        ),
         (
             "strings verbatim",
             vec![("text", "\"\"quoted content\"\""), ("accountId", "a b&c")],
@@ -78,45 +126,69 @@ fn client_encodings() {
         (
             "string with comma and braces stays verbatim",
             vec![("text", "{a:1},[x]")],
-            Request { text: Some("{a:1},[x]".into()), ..Request::default() },
+            Request {
+                text: Some("{a:1},[x]".into()),
+                ..Request::default()
+            },
         ),
         (
             "C# camelCase keys, any case matches",
             vec![("AccountId", "AC1"), (" ACCOUNTID ", "AC2")],
-            Request { account_id: Some("AC2".into()), ..Request::default() },
+            Request {
+                account_id: Some("AC2".into()),
+                ..Request::default()
+            },
         ),
         (
             "Dart / C# object as JSV",
             vec![("filter", "{Name:x,Age:1}")],
             Request {
-                filter: Some(Filter { name: Some("x".into()), age: Some(1) }),
+                filter: Some(Filter {
+                    name: Some("x".into()),
+                    age: Some(1),
+                }),
                 ..Request::default()
             },
         ),
         (
             "date string (TS user string, C# midnight)",
             vec![("startDate", "2024-01-01")],
-            Request { start_date: Some("2024-01-01".into()), ..Request::default() },
+            Request {
+                start_date: Some("2024-01-01".into()),
+                ..Request::default()
+            },
         ),
         (
             "date with time, URL-decoded",
             vec![("startDate", "2026-11-23T08:49:38.135Z")],
-            Request { start_date: Some("2026-11-23T08:49:38.135Z".into()), ..Request::default() },
+            Request {
+                start_date: Some("2026-11-23T08:49:38.135Z".into()),
+                ..Request::default()
+            },
         ),
         (
             "Py / Dart / C# TimeSpan as XSD duration",
             vec![("span", "PT1H30M")],
-            Request { span: Some(TimeSpan::from_ticks(54_000_000_000)), ..Request::default() },
+            Request {
+                span: Some(TimeSpan::from_ticks(54_000_000_000)),
+                ..Request::default()
+            },
         ),
         (
             "C# list of strings, quoted item with comma",
             vec![("tags", "a,\"b,c\",d")],
-            Request { tags: Some(vec!["a".into(), "b,c".into(), "d".into()]), ..Request::default() },
+            Request {
+                tags: Some(vec!["a".into(), "b,c".into(), "d".into()]),
+                ..Request::default()
+            },
         ),
         (
             "unknown keys and extra args ignored",
             vec![("format", "jsv"), ("count", "5"), ("zzz", "{")],
-            Request { count: Some(5), ..Request::default() },
+            Request {
+                count: Some(5),
+                ..Request::default()
+            },
         ),
     ];
     for (client, pairs, expected) in cases {
@@ -142,7 +214,10 @@ fn required_fields_and_owned_input() {
         id: u32,
     }
     let owned: Vec<(String, String)> = vec![("ID".into(), "7".into())];
-    assert_eq!(jsv::from_fields::<Req, _, _, _>(owned).unwrap(), Req { id: 7 });
+    assert_eq!(
+        jsv::from_fields::<Req, _, _, _>(owned).unwrap(),
+        Req { id: 7 }
+    );
     let err = jsv::from_fields::<Req, _, _, _>([("id", "")]).unwrap_err();
     assert_eq!(err.to_string(), "missing field `id`");
 }
@@ -161,13 +236,22 @@ fn field_deserializer_rules() {
         Vec::<String>::deserialize(FieldDeserializer::new("\"x,y\",z")).unwrap(),
         ["x,y", "z"]
     );
-    assert_eq!(i32::deserialize(FieldDeserializer::new(" 42 ")).unwrap(), 42);
+    assert_eq!(
+        i32::deserialize(FieldDeserializer::new(" 42 ")).unwrap(),
+        42
+    );
     assert!(bool::deserialize(FieldDeserializer::new("off,on")).is_ok_and(|b| !b));
     assert_eq!(
         Vec::<Filter>::deserialize(FieldDeserializer::new("{name:a},{name:b}")).unwrap(),
         [
-            Filter { name: Some("a".into()), age: None },
-            Filter { name: Some("b".into()), age: None }
+            Filter {
+                name: Some("a".into()),
+                age: None
+            },
+            Filter {
+                name: Some("b".into()),
+                age: None
+            }
         ]
     );
     // Newtypes around strings stay verbatim too.

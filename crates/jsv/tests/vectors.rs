@@ -21,20 +21,59 @@ use serde_json::{Value as J, json};
 
 /// Vectors evogate deliberately answers differently; see docs/compatibility-jsv.md.
 const ALLOWED: &[(&str, &str)] = &[
-    ("str-empty-top-as-object", "static type `object` quirk; Rust has no `object` static type"),
-    ("str-parse-unterminated-quote", "decisions 13: malformed text is an error"),
+    (
+        "str-empty-top-as-object",
+        "static type `object` quirk; Rust has no `object` static type",
+    ),
+    (
+        "str-parse-unterminated-quote",
+        "decisions 13: malformed text is an error",
+    ),
     ("map-object-string-dictionary-mode", "non-default JsConfig"),
-    ("obj-object-prop-poco-type-info", "no __type: Rust has no runtime-typed members"),
-    ("obj-typeinfo-interface", "no __type: Rust has no runtime-typed members"),
-    ("obj-typeinfo-concrete-member", "no __type: Rust has no runtime-typed members"),
-    ("list-object-mixed", "no __type: Rust has no runtime-typed members"),
-    ("obj-excluded-nested", "non-default JsConfig (ExcludePropertyReferences)"),
-    ("obj-exclude-default-values", "non-default JsConfig (ExcludeDefaultValues)"),
-    ("obj-camelcase-config", "non-default JsConfig (TextCase=CamelCase)"),
-    ("obj-parse-pretty-printed", "pretty text reads back (brief, decisions 9)"),
-    ("obj-parse-bad-member-ignored", "decisions 13: a bad value is an error"),
-    ("list-poco-parse-space-error", "jsv.md 11.5 / decisions 9: spaces around nested values accepted"),
-    ("list-poco-null-item", "jsv.md 11.3 / decisions 8: a null item is an empty slot"),
+    (
+        "obj-object-prop-poco-type-info",
+        "no __type: Rust has no runtime-typed members",
+    ),
+    (
+        "obj-typeinfo-interface",
+        "no __type: Rust has no runtime-typed members",
+    ),
+    (
+        "obj-typeinfo-concrete-member",
+        "no __type: Rust has no runtime-typed members",
+    ),
+    (
+        "list-object-mixed",
+        "no __type: Rust has no runtime-typed members",
+    ),
+    (
+        "obj-excluded-nested",
+        "non-default JsConfig (ExcludePropertyReferences)",
+    ),
+    (
+        "obj-exclude-default-values",
+        "non-default JsConfig (ExcludeDefaultValues)",
+    ),
+    (
+        "obj-camelcase-config",
+        "non-default JsConfig (TextCase=CamelCase)",
+    ),
+    (
+        "obj-parse-pretty-printed",
+        "pretty text reads back (brief, decisions 9)",
+    ),
+    (
+        "obj-parse-bad-member-ignored",
+        "decisions 13: a bad value is an error",
+    ),
+    (
+        "list-poco-parse-space-error",
+        "jsv.md 11.5 / decisions 9: spaces around nested values accepted",
+    ),
+    (
+        "list-poco-null-item",
+        "jsv.md 11.3 / decisions 8: a null item is an empty slot",
+    ),
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -199,7 +238,11 @@ fn named(name: &str, reg: &BTreeMap<String, Ty>) -> Option<Ty> {
     Some(match name {
         "ModelWithIdAndName" => obj(&[("Id", "int"), ("Name", "string")]),
         "Item" => obj(&[("Key", "string"), ("Value", "string")]),
-        "B" => obj(&[("Property", "string"), ("Property2", "string"), ("Property3", "string")]),
+        "B" => obj(&[
+            ("Property", "string"),
+            ("Property2", "string"),
+            ("Property3", "string"),
+        ]),
         "A" => obj(&[("ListOfB", "list<B>")]),
         "Exclude" => obj(&[("Id", "int"), ("Key", "string")]),
         "ResponseError" => obj(&[
@@ -284,10 +327,12 @@ fn parse_ty(t: &str, reg: &BTreeMap<String, Ty>) -> Ty {
         return parse_ty(runtime, reg);
     }
     // Attribute notes after the type: `int [DataMember(Name=id)]`, `int (declared on X)`.
-    if let Some(i) = t.find(" [").or_else(|| t.find(" (")) {
-        if !t.starts_with('[') && !t.starts_with("enum") && !t.starts_with("datetime") {
-            return parse_ty(&t[..i], reg);
-        }
+    if let Some(i) = t.find(" [").or_else(|| t.find(" ("))
+        && !t.starts_with('[')
+        && !t.starts_with("enum")
+        && !t.starts_with("datetime")
+    {
+        return parse_ty(&t[..i], reg);
     }
     if let Some(inner) = t.strip_suffix('?') {
         return Ty::Opt(Box::new(parse_ty(inner, reg)));
@@ -519,7 +564,12 @@ impl Serialize for Typed<'_> {
                 .parse::<DateTimeOffset>()
                 .unwrap()
                 .serialize(s),
-            Ty::TimeSpan => v.as_str().unwrap().parse::<TimeSpan>().unwrap().serialize(s),
+            Ty::TimeSpan => v
+                .as_str()
+                .unwrap()
+                .parse::<TimeSpan>()
+                .unwrap()
+                .serialize(s),
             Ty::Bytes => {
                 let bytes: Vec<u8> = v
                     .as_array()
@@ -594,10 +644,7 @@ impl Serialize for Typed<'_> {
 
 /// JSON objects keep insertion order only with serde_json's `preserve_order`; the vectors'
 /// maps are re-read in file order from the raw text instead.
-fn m_in_order<'a>(
-    _v: &'a J,
-    m: &'a serde_json::Map<String, J>,
-) -> Vec<(&'a String, &'a J)> {
+fn m_in_order<'a>(_v: &'a J, m: &'a serde_json::Map<String, J>) -> Vec<(&'a String, &'a J)> {
     let order = ORDER.with(|o| o.borrow().clone());
     let mut entries: Vec<(&String, &J)> = m.iter().collect();
     entries.sort_by_key(|(k, _)| order.iter().position(|o| o == *k).unwrap_or(usize::MAX));
@@ -679,12 +726,7 @@ impl Seed<'_> {
             Ty::DateTime(_) => J::String(DateTime::deserialize(d)?.ticks().to_string()),
             Ty::DateTimeOffset => J::String(DateTimeOffset::deserialize(d)?.to_string()),
             Ty::TimeSpan => J::String(TimeSpan::deserialize(d)?.ticks().to_string()),
-            Ty::Bytes => J::Array(
-                serde_bytes_buf(d)?
-                    .into_iter()
-                    .map(|b| json!(b))
-                    .collect(),
-            ),
+            Ty::Bytes => J::Array(serde_bytes_buf(d)?.into_iter().map(|b| json!(b)).collect()),
             Ty::List(t) => d.deserialize_seq(ListVisitor(t))?,
             Ty::Map(k, v) => d.deserialize_map(MapVisitor(k, v))?,
             Ty::Object(obj) => {
@@ -858,7 +900,10 @@ fn same(ty: &Ty, got: &J, exp: &J) -> bool {
             g == e || (g.is_nan() && e.is_nan())
         }
         Ty::Int(_) => number(got) == number(exp),
-        Ty::Guid => got.as_str().unwrap().eq_ignore_ascii_case(exp.as_str().unwrap()),
+        Ty::Guid => got
+            .as_str()
+            .unwrap()
+            .eq_ignore_ascii_case(exp.as_str().unwrap()),
         Ty::DateTime(_) => {
             let e = date_value(None, exp.as_str().unwrap()).ticks().to_string();
             got.as_str() == Some(e.as_str())
@@ -877,7 +922,9 @@ fn same(ty: &Ty, got: &J, exp: &J) -> bool {
         },
         Ty::Map(_, t) => match (got.as_object(), exp.as_object()) {
             (Some(g), Some(e)) => {
-                g.len() == e.len() && e.iter().all(|(k, ev)| g.get(k).is_some_and(|gv| same(t, gv, ev)))
+                g.len() == e.len()
+                    && e.iter()
+                        .all(|(k, ev)| g.get(k).is_some_and(|gv| same(t, gv, ev)))
             }
             _ => false,
         },
@@ -937,7 +984,11 @@ fn bind_query(obj: &Obj, qs: &str) -> Result<J, jsv::Error> {
         if v.is_empty() {
             continue;
         }
-        if let Some(f) = obj.fields.iter().find(|f| f.wire.eq_ignore_ascii_case(k.trim())) {
+        if let Some(f) = obj
+            .fields
+            .iter()
+            .find(|f| f.wire.eq_ignore_ascii_case(k.trim()))
+        {
             let got = Seed(&f.ty).deserialize(jsv::FieldDeserializer::new(&v))?;
             out.insert(f.src.clone(), got);
         }
@@ -1027,10 +1078,11 @@ fn all_vectors() {
         let mut d = d.borrow_mut();
         for v in &ordered {
             let ty = v.get("type").unwrap();
-            if let Some(name) = ty.get("name").and_then(OJ::as_str) {
-                if !name.contains(' ') && !d.contains_key(name) {
-                    d.insert(name.to_owned(), ty.clone());
-                }
+            if let Some(name) = ty.get("name").and_then(OJ::as_str)
+                && !name.contains(' ')
+                && !d.contains_key(name)
+            {
+                d.insert(name.to_owned(), ty.clone());
             }
         }
     });
@@ -1061,7 +1113,11 @@ fn all_vectors() {
     for f in &allowed_failures {
         println!("  allowed: {f}");
     }
-    assert!(unexpected.is_empty(), "unexpected failures:\n{}", unexpected.join("\n"));
+    assert!(
+        unexpected.is_empty(),
+        "unexpected failures:\n{}",
+        unexpected.join("\n")
+    );
     assert!(
         allowed_but_passing.is_empty(),
         "allow-listed vectors now pass; remove them from ALLOWED: {allowed_but_passing:?}"
@@ -1074,7 +1130,13 @@ fn all_vectors() {
     ))
     .unwrap_or_default();
     for (id, _) in ALLOWED {
-        assert!(vectors.iter().any(|v| v["id"] == *id), "unknown allow-listed id {id}");
-        assert!(doc.contains(id), "{id} is allow-listed but not in docs/compatibility-jsv.md");
+        assert!(
+            vectors.iter().any(|v| v["id"] == *id),
+            "unknown allow-listed id {id}"
+        );
+        assert!(
+            doc.contains(id),
+            "{id} is allow-listed but not in docs/compatibility-jsv.md"
+        );
     }
 }

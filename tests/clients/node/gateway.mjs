@@ -1,7 +1,9 @@
 // Gateway checks through @servicestack/client: GET and POST on /api/{Name} (the default) and on
 // /json/reply/{Name} (basePath = null), a void POST (204), a validation error surfacing in the
-// thrown ResponseStatus, and a batch (sendAll -> POST {Name}[]).
+// thrown ResponseStatus, a batch (sendAll -> POST {Name}[]), and a POST from
+// JsonApiClient.create() (which sends its JSON body as text/plain).
 //   node gateway.mjs <baseUrl> '{"adminUser","adminPassword","accountId","customerId","callSid","suffix"}'
+import { JsonApiClient } from '@servicestack/client';
 import { attempt, parseArgs, run, trackedClient, watchdog } from './lib.mjs';
 import { Authenticate, ListCustomers, NewBillable, NewCustomer } from './dtos.mjs';
 
@@ -39,6 +41,17 @@ run(async () => {
     // the same billable again is idempotent: 204 again
     result.reply.void = await attempt(t, c => c.post(new NewBillable({
         accountId: cfg.accountId, customerId: cfg.customerId, callSid: cfg.callSid,
+    })));
+
+    // JsonApiClient.create(): no default headers, so Node sends the JSON body as
+    // text/plain;charset=UTF-8 (clients.md 1.4); authenticated with the login's bearer token.
+    const apiClient = JsonApiClient.create(baseUrl);
+    const tracked = { client: apiClient, requests: [], status: null };
+    apiClient.requestFilter = req => { req.signal = AbortSignal.timeout(20_000); tracked.requests.push({ method: req.method, url: req.url }); };
+    apiClient.responseFilter = res => { tracked.status = res.status; };
+    apiClient.bearerToken = result.login.ok ? result.login.response.bearerToken : undefined;
+    result.jsonApiClient = await attempt(tracked, c => c.post(new NewCustomer({
+        accountId: cfg.accountId, name: `ts-jsonapiclient-${cfg.suffix}`,
     })));
     return result;
 });

@@ -90,3 +90,28 @@ async fn batches_in_other_formats() {
     assert_eq!(res.status(), 200);
     assert!(res.text().await.unwrap().lines().count() >= 3);
 }
+
+#[actix_rt::test]
+async fn a_batch_of_void_operations_is_204_with_the_count() {
+    let items = serde_json::json!([{}, {"note": "x"}, {}]);
+    let res = client()
+        .post(format!("{}/api/Ping[]", base()))
+        .json(&items)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    assert_eq!(header(&res, "x-autobatch-completed"), "3");
+}
+
+#[actix_rt::test]
+async fn a_batch_needs_an_array() {
+    let res = client()
+        .post(format!("{}/api/Echo[]", base()))
+        .json(&serde_json::json!({"name": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    assert_eq!(header(&res, "x-autobatch-completed"), "0");
+}

@@ -48,7 +48,9 @@ impl<'de> Iterator for Entries<'de> {
     type Item = (Cow<'de, str>, Node<'de>);
     fn next(&mut self) -> Option<Self::Item> {
         match self {
-            Entries::B(it) => it.next().map(|(k, v)| (Cow::Borrowed(k.as_str()), Node::B(v))),
+            Entries::B(it) => it
+                .next()
+                .map(|(k, v)| (Cow::Borrowed(k.as_str()), Node::B(v))),
             Entries::O(it) => it.next().map(|(k, v)| (Cow::Owned(k), Node::O(v))),
         }
     }
@@ -199,7 +201,9 @@ impl<'de> de::Deserializer<'de> for Node<'de> {
         let s = self.scalar("Base64 text")?;
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(s.trim().as_bytes())
-            .map_err(|_| Error::invalid_token(format!("invalid Base64 '{}'", s.trim()), s.trim()))?;
+            .map_err(|_| {
+                Error::invalid_token(format!("invalid Base64 '{}'", s.trim()), s.trim())
+            })?;
         visitor.visit_byte_buf(bytes)
     }
 
@@ -299,7 +303,9 @@ impl<'de> de::Deserializer<'de> for Node<'de> {
                     .visit_enum(NodeEnum { name, value: v })
                     .map_err(|e| e.in_field(name))
             }
-            Kind::Null => Err(Error::data("expected an enum variant, found an empty value")),
+            Kind::Null => Err(Error::data(
+                "expected an enum variant, found an empty value",
+            )),
             Kind::List(_) => Err(Error::data("expected an enum variant, found a list")),
         }
     }
@@ -397,7 +403,9 @@ impl<'de> de::MapAccess<'de> for NodeMap<'de> {
                 None => {
                     self.pending = Some(v);
                     self.key = k.clone();
-                    return seed.deserialize(Node::O(Value::String(k.into_owned()))).map(Some);
+                    return seed
+                        .deserialize(Node::O(Value::String(k.into_owned())))
+                        .map(Some);
                 }
             }
         }
