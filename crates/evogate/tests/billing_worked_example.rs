@@ -155,7 +155,9 @@ async fn worked_example() -> World {
         .await;
     for call in &calls {
         let r = admin
-            .new_billable(&json!({"accountId": account_id, "customerId": customer_id, "callSid": call}))
+            .new_billable(
+                &json!({"accountId": account_id, "customerId": customer_id, "callSid": call}),
+            )
             .await;
         assert_eq!((r.status, r.reason.as_str()), (204, "No Content"), "{r:?}");
         assert_eq!(r.body, "", "NewBillable answers with an empty body");
@@ -196,16 +198,28 @@ fn check_json_records(body: &Value, account_sid: &str, ctx: &str) {
         assert_eq!(keys, want, "{ctx}: exactly the record's fields");
         assert_eq!(r["accountSid"], json!(account_sid), "{ctx}");
         assert_eq!(r["category"], json!(category), "{ctx}");
-        assert!(r["count"].is_i64(), "{ctx}: count is a JSON integer: {}", r["count"]);
+        assert!(
+            r["count"].is_i64(),
+            "{ctx}: count is a JSON integer: {}",
+            r["count"]
+        );
         assert_eq!(r["count"].as_i64(), Some(count), "{ctx}");
         assert_eq!(r["countUnit"], json!(count_unit), "{ctx}");
         assert_eq!(r["description"], json!(description), "{ctx}");
         assert_eq!(r["endDate"], json!("2024-05-31"), "{ctx}");
-        assert!(r["price"].is_number(), "{ctx}: price is a JSON number: {}", r["price"]);
+        assert!(
+            r["price"].is_number(),
+            "{ctx}: price is a JSON number: {}",
+            r["price"]
+        );
         assert_eq!(r["price"].as_f64(), Some(price), "{ctx}");
         assert_eq!(r["priceUnit"], json!("usd"), "{ctx}");
         assert_eq!(r["startDate"], json!("2024-05-01"), "{ctx}");
-        assert!(r["usage"].is_string(), "{ctx}: usage is a string: {}", r["usage"]);
+        assert!(
+            r["usage"].is_string(),
+            "{ctx}: usage is a string: {}",
+            r["usage"]
+        );
         assert_eq!(r["usage"], json!(usage), "{ctx}");
         assert_eq!(r["usageUnit"], json!(usage_unit), "{ctx}");
         assert_eq!(r["uri"], json!(uri(account_sid, category)), "{ctx}");
@@ -224,7 +238,10 @@ fn check_json_text(text: &str, ctx: &str) {
 
 /// GET `path` with `accept`; the status, the content type and the body.
 async fn fetch(api: &Api, path: &str, accept: Option<&str>) -> (u16, String, String) {
-    let mut req = api.http.get(api.url(path)).header("Authorization", &api.auth);
+    let mut req = api
+        .http
+        .get(api.url(path))
+        .header("Authorization", &api.auth);
     if let Some(a) = accept {
         req = req.header("Accept", a);
     }
@@ -311,7 +328,12 @@ async fn worked_example_in_json() {
     let w = worked_example().await;
     let q = format!("accountId={}&{RANGE}", w.account_id);
     check_json_route(&w.admin, &format!("/billing/usage?{q}"), &w.account_sid).await;
-    check_json_route(&w.admin, &format!("/api/ListUsageRecords?{q}"), &w.account_sid).await;
+    check_json_route(
+        &w.admin,
+        &format!("/api/ListUsageRecords?{q}"),
+        &w.account_sid,
+    )
+    .await;
     check_json_route(
         &w.admin,
         &format!("/json/reply/ListUsageRecords?{q}"),
@@ -322,7 +344,11 @@ async fn worked_example_in_json() {
     let (st, ct, text) = fetch(&w.admin, &format!("/billing/usage?{q}"), None).await;
     assert_eq!(st, 200);
     assert!(ct.starts_with("application/json"), "{ct}");
-    check_json_records(&serde_json::from_str(&text).unwrap(), &w.account_sid, "no Accept");
+    check_json_records(
+        &serde_json::from_str(&text).unwrap(),
+        &w.account_sid,
+        "no Accept",
+    );
     // Query keys are case-insensitive.
     let path = format!(
         "/billing/usage?AccountId={}&STARTDATE=2024-05-01&enddate=2024-05-31",
@@ -375,7 +401,12 @@ async fn worked_example_as_a_linked_manager() {
 
     let q = format!("accountId={}&{RANGE}", w.account_id);
     check_json_route(&manager, &format!("/billing/usage?{q}"), &w.account_sid).await;
-    check_json_route(&manager, &format!("/api/ListUsageRecords?{q}"), &w.account_sid).await;
+    check_json_route(
+        &manager,
+        &format!("/api/ListUsageRecords?{q}"),
+        &w.account_sid,
+    )
+    .await;
     check_json_route(
         &manager,
         &format!("/json/reply/ListUsageRecords?{q}"),
@@ -399,10 +430,46 @@ async fn the_billables_behind_the_example() {
     let items = page["items"].as_array().unwrap();
     // (call, category, usageDate, durationSeconds, billed, billedMinutes, unitPrice, price)
     let want = [
-        (&w.calls[0], "calls-inbound-local", "2024-05-02", 75, true, 2, 0.0085, 0.017),
-        (&w.calls[1], "calls-inbound-tollfree", "2024-05-15", 130, true, 3, 0.022, 0.066),
-        (&w.calls[2], "calls-outbound", "2024-05-31", 30, true, 1, 0.013, 0.013),
-        (&w.calls[3], "calls-inbound-local", "2024-05-20", 0, false, 0, 0.0085, 0.0),
+        (
+            &w.calls[0],
+            "calls-inbound-local",
+            "2024-05-02",
+            75,
+            true,
+            2,
+            0.0085,
+            0.017,
+        ),
+        (
+            &w.calls[1],
+            "calls-inbound-tollfree",
+            "2024-05-15",
+            130,
+            true,
+            3,
+            0.022,
+            0.066,
+        ),
+        (
+            &w.calls[2],
+            "calls-outbound",
+            "2024-05-31",
+            30,
+            true,
+            1,
+            0.013,
+            0.013,
+        ),
+        (
+            &w.calls[3],
+            "calls-inbound-local",
+            "2024-05-20",
+            0,
+            false,
+            0,
+            0.0085,
+            0.0,
+        ),
     ];
     for (call, category, day, duration, billed, minutes, unit, price) in want {
         let b = items
@@ -425,7 +492,9 @@ async fn the_billables_behind_the_example() {
     for call in &w.calls {
         let r = w
             .admin
-            .new_billable(&json!({"accountId": w.account_id, "customerId": w.customer_id, "callSid": call}))
+            .new_billable(
+                &json!({"accountId": w.account_id, "customerId": w.customer_id, "callSid": call}),
+            )
             .await;
         assert_eq!(r.status, 204, "{r:?}");
     }

@@ -271,7 +271,7 @@ macro_rules! primitive {
 }
 
 primitive! {
-    String => String, &str => String, bool => Boolean, i8 => Int32, i16 => Int32, i32 => Int32,
+    String => String, &str => String, char => String, bool => Boolean, i8 => Int32, i16 => Int32, i32 => Int32,
     i64 => Int64, u8 => Int32, u16 => Int32, u32 => UInt32, u64 => UInt64, f64 => Double,
     f32 => Single, rust_decimal::Decimal => Decimal, chrono::DateTime<chrono::Utc> => DateTime,
     chrono::NaiveDate => DateTime, chrono::NaiveDateTime => DateTime,
@@ -328,10 +328,10 @@ pub fn reachable(root: &'static TypeInfo, out: &mut Vec<&'static TypeInfo>) {
     for p in root.properties {
         (p.ty)().dtos(&mut refs);
     }
-    if let Some(op) = &root.operation {
-        if let ReturnType::Type(t) = (op.returns)() {
-            t.dtos(&mut refs);
-        }
+    if let Some(op) = &root.operation
+        && let ReturnType::Type(t) = (op.returns)()
+    {
+        t.dtos(&mut refs);
     }
     for t in refs {
         reachable(t, out);

@@ -357,24 +357,53 @@ impl<'de> Deserializer<'de> {
     /// `:` after it; `None` after the closing `}`.
     #[inline]
     fn next_key_text(&mut self, first: bool) -> Result<Option<Cow<'de, str>>> {
-        if !first {
-            if self.pretty {
-                self.skip_ws();
-            }
-            match self.peek() {
-                Some(b',') => self.pos += 1,
-                Some(b'}') => {
-                    self.pos += 1;
-                    return Ok(None);
-                }
-                None => return Err(self.err_here(Error::eof("unclosed '{', expected ',' or '}'"))),
-                Some(_) => {
-                    return Err(
-                        self.err_here(Error::syntax("expected ',' or '}' after a map value"))
-                    );
-                }
-            }
+        if !self.key_separator(first)? {
+            return Ok(None);
         }
+        self.key_text(first)
+    }
+
+    /// Consume the `,` before a key (not before the first); `false` after the closing `}`.
+    #[inline]
+    fn key_separator(&mut self, first: bool) -> Result<bool> {
+        if first {
+            return Ok(true);
+        }
+        if self.pretty {
+            self.skip_ws();
+        }
+        match self.peek() {
+            Some(b',') => {
+                self.pos += 1;
+                Ok(true)
+            }
+            Some(b'}') => {
+                self.pos += 1;
+                Ok(false)
+            }
+            None => Err(self.err_here(Error::eof("unclosed '{', expected ',' or '}'"))),
+            Some(_) => Err(self.err_here(Error::syntax("expected ',' or '}' after a map value"))),
+        }
+    }
+
+    /// Fast path for DTOs: the text at the cursor is exactly `name:`. Keys usually arrive in
+    /// declaration order and spelled as declared, so this skips scanning and matching.
+    #[inline]
+    fn eat_exact_key(&mut self, name: &str) -> bool {
+        let end = self.pos + name.len();
+        if self.bytes.get(end) == Some(&b':')
+            && self.bytes.get(self.pos..end) == Some(name.as_bytes())
+        {
+            self.pos = end + 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// The key after the separator, unquoted, and the `:` after it; `None` for an empty map.
+    #[inline]
+    fn key_text(&mut self, first: bool) -> Result<Option<Cow<'de, str>>> {
         let key_start = self.pos;
         self.skip_ws();
         match self.peek() {
@@ -975,12 +1004,26 @@ impl<'de> de::MapAccess<'de> for MapAccess<'_, 'de> {
             if self.done {
                 return Ok(None);
             }
+            let first = self.first;
+            if !self.de.key_separator(first)? {
+                self.done = true;
+                return Ok(None);
+            }
+            self.first = false;
+            if let Some(fields) = self.fields
+                && let Some(&name) = fields.get(self.next_field)
+                && self.de.eat_exact_key(name)
+            {
+                self.next_field += 1;
+                self.key = Cow::Borrowed(name);
+                let v = seed.deserialize(de::value::BorrowedStrDeserializer::new(name));
+                return self.de.fix(v).map(Some);
+            }
             let key_pos = self.de.pos;
-            let Some(key) = self.de.next_key_text(self.first)? else {
+            let Some(key) = self.de.key_text(first)? else {
                 self.done = true;
                 return Ok(None);
             };
-            self.first = false;
             match self.fields {
                 Some(fields) => {
                     let k = trim_key(&key);

@@ -139,7 +139,11 @@ fn raw_blocking(
     let chunked = headers
         .iter()
         .any(|(k, v)| k == "transfer-encoding" && v.eq_ignore_ascii_case("chunked"));
-    let body = if chunked { dechunk(rest) } else { rest.to_vec() };
+    let body = if chunked {
+        dechunk(rest)
+    } else {
+        rest.to_vec()
+    };
     Raw {
         status,
         reason,
@@ -165,14 +169,23 @@ pub async fn raw(
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-    tokio::task::spawn_blocking(move || raw_blocking(port, &method, &path, &headers, body.as_deref()))
-        .await
-        .unwrap()
+    tokio::task::spawn_blocking(move || {
+        raw_blocking(port, &method, &path, &headers, body.as_deref())
+    })
+    .await
+    .unwrap()
 }
 
 /// Checks a ServiceStack error: status, reason phrase, `responseStatus.errorCode`, the exact
 /// `message`, and the `fieldName` of every `errors` entry, in order (decisions.md 14-17).
-pub fn assert_error(r: &Raw, status: u16, reason: &str, code: &str, message: &str, fields: &[&str]) {
+pub fn assert_error(
+    r: &Raw,
+    status: u16,
+    reason: &str,
+    code: &str,
+    message: &str,
+    fields: &[&str],
+) {
     assert_error_with(r, status, reason, code, |m| m == message, message, fields);
 }
 
@@ -209,7 +222,9 @@ fn assert_error_with(
     let body = r.json();
     let rs = &body["responseStatus"];
     assert_eq!(rs["errorCode"], code, "errorCode of {ctx}");
-    let message = rs["message"].as_str().unwrap_or_else(|| panic!("no message: {ctx}"));
+    let message = rs["message"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no message: {ctx}"));
     assert!(
         message_ok(message),
         "message of {ctx}: wanted {message_want:?}"
@@ -227,7 +242,10 @@ fn assert_error_with(
             e["errorCode"].as_str().is_some_and(|c| !c.is_empty()),
             "{ctx}"
         );
-        assert!(e["message"].as_str().is_some_and(|m| !m.is_empty()), "{ctx}");
+        assert!(
+            e["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{ctx}"
+        );
     }
     if let Some(first) = errors.first() {
         // decisions.md 17: the top-level code and message are the first field error's.
@@ -321,7 +339,11 @@ impl Api {
         let mut h: Vec<(&str, &str)> = vec![("Authorization", self.auth.as_str())];
         h.extend_from_slice(headers);
         let text = body.map(Value::to_string);
-        if text.is_some() && !h.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-type")) {
+        if text.is_some()
+            && !h
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+        {
             h.push(("Content-Type", "application/json"));
         }
         if !h.iter().any(|(k, _)| k.eq_ignore_ascii_case("accept")) {
@@ -352,7 +374,10 @@ impl Api {
     /// `POST /customers`; the new customer's id.
     pub async fn create_customer(&self, account_id: &str, name: &str) -> String {
         let (st, body) = self
-            .post("/customers", &json!({"accountId": account_id, "name": name}))
+            .post(
+                "/customers",
+                &json!({"accountId": account_id, "name": name}),
+            )
             .await;
         assert_eq!(st, 200, "create customer: {body}");
         assert_eq!(body["accountId"], account_id);

@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""Turns a results file (one JSON object per wrk run, from lib.sh `bench_run`) into a markdown table.
+
+Usage: summarize.py RESULTS.jsonl [--compare NAME:BASELINE:GOAL ...] [--label NAME=TEXT ...]
+
+Prints the table on stdout; exits 0 (a missed goal is reported in the table, not as a failure,
+so that partial results still get written).
+"""
+
+import argparse
+import json
+import statistics
+import sys
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("results")
+    ap.add_argument("--compare", action="append", default=[], help="NAME:BASELINE:GOAL")
+    ap.add_argument("--label", action="append", default=[], help="NAME=description")
+    args = ap.parse_args()
+
+    runs = {}
+    order = []
+    with open(args.results) as f:
+        for line in f:
+            line = line.strip()
+            if not line:
+                continue
+            r = json.loads(line)
+            if r["name"] not in runs:
+                order.append(r["name"])
+                runs[r["name"]] = []
+            runs[r["name"]].append(r)
+
+    labels = dict(x.split("=", 1) for x in args.label)
+    goals = {}
+    for c in args.compare:
+        name, base, goal = c.split(":")
+        goals[name] = (base, float(goal))
+
+    def med(name, key):
+        return statistics.median(r[key] for r in runs[name])
+
+    out = sys.stdout
+    out.write("| endpoint | conns | rps per round | median rps | p50 | p99 | non-2xx | ratio | goal |\n")
+    out.write("|---|---:|---|---:|---:|---:|---:|---:|---|\n")
+    for name in order:
+        rs = runs[name]
+        per_round = ", ".join(f"{r['rps'] / 1000:.1f}k" for r in rs)
+        rps = med(name, "rps")
+        non2xx = sum(r["non2xx"] for r in rs)
+        errs = sum(r["connect_err"] + r["read_err"] + r["write_err"] + r["timeouts"] for r in rs)
+        err_txt = f"{non2xx}" + (f" (+{errs} socket errors)" if errs else "")
+        ratio = ""
+        goal = ""
+        if name in goals and goals[name][0] in runs:
+            base, g = goals[name]
+            ratio_v = rps / med(base, "rps")
+            ratio = f"**{ratio_v:.3f}x** {base}"
+            goal = f"≥ {g}x: {'met' if ratio_v >= g else 'MISSED'}"
+        label = labels.get(name, name)
+        out.write(
+            f"| {label} | {rs[0]['conns']} | {per_round} | {rps:,.0f} | {fmt_us(med(name, 'p50_us'))} "
+            f"| {fmt_us(med(name, 'p99_us'))} | {err_txt} | {ratio} | {goal} |\n"
+        )
+    return 0
+
+
+def fmt_us(us: float) -> str:
+    if us >= 1000:
+        return f"{us / 1000:.2f} ms"
+    return f"{us:.0f} µs"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
