@@ -77,10 +77,7 @@ TABLE="$(python3 "$BENCH_DIR/summarize.py" "$RESULTS" "${LABELS[@]}" \
   echo "| path | size |"
   echo "|---|---|"
   printf '%s' "$SIZES"
-  if [[ -f "$BENCH_OUT/gateway-notes.md" ]]; then
-    echo
-    cat "$BENCH_OUT/gateway-notes.md"
-  fi
+  notes_of "$DOC"
 } >"$DOC.tmp"
 mv "$DOC.tmp" "$DOC"
 log "wrote $DOC"

@@ -67,16 +67,26 @@ stop_server() {
 
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 
-# wrk_json <conns> <seconds> <url> [wrk args...]: runs wrk pinned to CLIENT_CPU with one thread
-# and --latency, and prints its WRKJSON line (the lua scripts print it; report.lua by default).
+# wrk_json <conns> <seconds> <url> [wrk options...] [-- script args...]: runs wrk pinned to
+# CLIENT_CPU with one thread and --latency, and prints its WRKJSON line (the lua scripts print
+# it; lua/report.lua is used when no -s is given).
 wrk_json() {
   local conns="$1" secs="$2" url="$3"; shift 3
-  local has_script=0 a
-  for a in "$@"; do [[ "$a" == "-s" ]] && has_script=1; done
+  local opts=() script_args=() has_script=0 seen_dd=0 a
+  for a in "$@"; do
+    if [[ $seen_dd == 1 ]]; then script_args+=("$a"); continue; fi
+    if [[ "$a" == "--" ]]; then seen_dd=1; continue; fi
+    [[ "$a" == "-s" ]] && has_script=1
+    opts+=("$a")
+  done
   local args=(-t1 "-c$conns" "-d${secs}s" --latency)
   if [[ $has_script == 0 ]]; then args+=(-s "$BENCH_DIR/lua/report.lua"); fi
   local out
-  out="$(taskset -c "$CLIENT_CPU" wrk "${args[@]}" "$@" "$url")"
+  if ((${#script_args[@]})); then
+    out="$(taskset -c "$CLIENT_CPU" wrk "${args[@]}" "${opts[@]}" "$url" -- "${script_args[@]}")"
+  else
+    out="$(taskset -c "$CLIENT_CPU" wrk "${args[@]}" "${opts[@]}" "$url")"
+  fi
   printf '%s\n' "$out" >>"$BENCH_OUT/wrk-raw.log"
   printf '%s\n' "$out" | sed -n 's/^WRKJSON //p' | tail -n1
 }
@@ -140,6 +150,17 @@ $2
 - Machine: $(machine_desc). Loopback only.
 - Server: \`bench-server serve\` (crates/bench), one actix worker, pinned with \`taskset -c $SERVER_CPU\` (its blocking threads and the SQLite writer thread share that core).
 - Load: wrk $(wrk -v 2>&1 | head -n1 | awk '{print $2}'), \`taskset -c $CLIENT_CPU wrk -t1 -cN -d${BENCH_DURATION}s --latency\`, ${BENCH_WARMUP} s warm-up per endpoint, then ${BENCH_ROUNDS} rounds in which every endpoint runs once, in order (A, B, C, ..., A, B, C, ...).
+- Shared machine: load average at the start $(cut -d' ' -f1-3 /proc/loadavg) (other engineers' builds run on the same 2 cores, so absolute numbers vary run to run; the interleaved rounds and same-run ratios are what to compare).
 - Figures: the median over rounds of requests/s, p50 and p99 (wrk's latency, client side, includes queueing at N connections); ratio = median rps / median rps of the baseline in the same run.
 EOF
+}
+
+# notes_of <doc>: the hand-written part of an existing result file (everything from the line
+# `<!-- notes: kept by the scripts -->` on), so that re-running a script keeps the analysis.
+NOTES_MARK='<!-- notes: kept by the scripts -->'
+notes_of() {
+  if [[ -f "$1" ]] && grep -qF "$NOTES_MARK" "$1"; then
+    echo
+    sed -n "/$NOTES_MARK/,\$p" "$1"
+  fi
 }

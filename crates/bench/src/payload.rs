@@ -69,9 +69,7 @@ pub fn records() -> Vec<BenchRecord> {
 
 /// Adds `BenchRecords` and `BenchRecordsAuth` to `registry`.
 pub fn register(registry: &mut Registry) {
-    registry.add(|_req: BenchRecords, _ctx: RequestContext| async {
-        Ok::<_, ApiError>(records())
-    });
+    registry.add(|_req: BenchRecords, _ctx: RequestContext| async { Ok::<_, ApiError>(records()) });
     registry.add(|_req: BenchRecordsAuth, ctx: RequestContext| {
         // The pipeline has already refused anonymous callers; this is the service's own check.
         let ok = ctx.require_session().map(|_| ());

@@ -82,7 +82,12 @@ fn call_shape(i: u64) -> (&'static str, &'static str, &'static str, &'static str
     // (category, from, to, direction)
     match i % 4 {
         0 => ("calls-inbound-local", "+15550001", "+15550002", "inbound"),
-        1 => ("calls-inbound-tollfree", "+15550001", "+18005550002", "inbound"),
+        1 => (
+            "calls-inbound-tollfree",
+            "+15550001",
+            "+18005550002",
+            "inbound",
+        ),
         2 => ("calls-outbound", "+15550001", "+15550002", "outbound-api"),
         _ => ("calls-client", "client:alice", "+15550002", "outbound-dial"),
     }
@@ -105,7 +110,9 @@ pub fn seed(db: &Path, calls: u64, billables: u64, force: bool) -> anyhow::Resul
             .with_context(|| format!("cannot create {}", db.display()))?,
     );
     let mut conn = Connection::open(db)?;
-    conn.execute_batch("PRAGMA synchronous=OFF; PRAGMA foreign_keys=ON; PRAGMA cache_size=-262144;")?;
+    conn.execute_batch(
+        "PRAGMA synchronous=OFF; PRAGMA foreign_keys=ON; PRAGMA cache_size=-262144;",
+    )?;
     let tx = conn.transaction()?;
     tx.execute(
         "INSERT INTO accounts (id, name, parent_account_id, twilio_account_sid, price_unit, created_at) \

@@ -167,15 +167,13 @@ fn request_id(req: &actix_web::dev::ServiceRequest) -> String {
         .headers()
         .get("X-Request-Id")
         .and_then(|v| v.to_str().ok())
+        && !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     {
-        if !id.is_empty()
-            && id.len() <= 64
-            && id
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        {
-            return id.to_string();
-        }
+        return id.to_string();
     }
     let prefix = PREFIX.get_or_init(|| {
         let nanos = SystemTime::now()

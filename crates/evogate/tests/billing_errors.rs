@@ -6,6 +6,9 @@
 //! is checked where two failures meet ("first failure wins"). Some error bodies are also read
 //! in XML and JSV (JSV with the project's `jsv` crate), and the generic routes
 //! (`/api/NewBillable`, `/json/reply/NewBillable`) answer the same errors as the REST route.
+//! Also: re-importing a billed call with changes is 409 (4.8), a malformed body is 400 with its
+//! line and column, a wrongly typed value 400 `SerializationException` naming the field, and a
+//! known path with the wrong verb 405 `MethodNotAllowed` with `Allow` (decisions.md 3, 13, 29).
 //!
 //! The one fixture not made over HTTP is a call session without a customer, which the
 //! operator API cannot create (`NewSession` requires `customerId`): it is written into the
@@ -587,6 +590,41 @@ async fn new_billable_call_checks_and_idempotency() {
         &format!("Call {c} is already billed"),
         &[],
     );
+    // A billed call cannot change any more (domain.md 4.8); re-importing it unchanged is fine.
+    let sid_a = sid("AC", 0xa);
+    let (from, to) = ("+14155550100", "+13125550101");
+    let same = twilio_call(
+        &w.ok[0],
+        &sid_a,
+        from,
+        to,
+        "inbound",
+        "completed",
+        (3, 8),
+        Some(61),
+    );
+    let (st, body) = w.admin.post("/calls", &json!({"calls": [same]})).await;
+    assert_eq!(st, 200, "{body}");
+    assert_eq!(
+        (body["imported"].as_i64(), body["updated"].as_i64()),
+        (Some(0), Some(0))
+    );
+    let longer = twilio_call(
+        &w.ok[0],
+        &sid_a,
+        from,
+        to,
+        "inbound",
+        "completed",
+        (3, 8),
+        Some(3600),
+    );
+    let r = w
+        .admin
+        .raw("POST", "/calls", &[], Some(&json!({"calls": [longer]})))
+        .await;
+    assert_eq!((r.status, r.reason.as_str()), (409, "Conflict"), "{r:?}");
+    assert_eq!(r.json()["responseStatus"]["errorCode"], "Conflict", "{r:?}");
     // Nothing changed through all of this.
     let after = w.admin.billables_may_2024(&w.a).await;
     assert_eq!(after["totalCount"], 2, "{after}");
@@ -1062,4 +1100,73 @@ async fn error_bodies_in_xml_and_jsv() {
             "31/05/2024",
         ],
     );
+}
+
+/// Malformed bodies, wrong verbs (decisions.md 3, 13, 29).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_requests_and_wrong_verbs() {
+    let w = world().await;
+    let a = w.a.as_str();
+    // A malformed JSON body: 400 naming the line and column.
+    let r = raw(
+        w.app.port,
+        "POST",
+        "/billables",
+        &[
+            ("Authorization", &w.admin.auth),
+            ("Content-Type", "application/json"),
+            ("Accept", "application/json"),
+        ],
+        Some("{\n  \"accountId\": \"x\",\n  \"callSid\": }"),
+    )
+    .await;
+    assert_eq!(r.status, 400, "{r:?}");
+    let body = r.json();
+    let message = body["responseStatus"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("line 3") && message.contains("column"),
+        "{r:?}"
+    );
+    assert_eq!(
+        r.reason,
+        body["responseStatus"]["errorCode"].as_str().unwrap()
+    );
+    // A value of the wrong type, named by field.
+    let r = w
+        .admin
+        .new_billable(&json!({"accountId": a, "customerId": w.a1, "callSid": ["CA1"]}))
+        .await;
+    assert_eq!(
+        (r.status, r.reason.as_str()),
+        (400, "SerializationException"),
+        "{r:?}"
+    );
+    assert_eq!(
+        r.json()["responseStatus"]["errors"][0]["fieldName"],
+        "CallSid",
+        "{r:?}"
+    );
+    // Known paths, wrong verbs: 405 with Allow.
+    for (method, path, allowed) in [
+        ("POST", "/billing/usage", "GET"),
+        ("DELETE", "/billables", "POST"),
+        ("PUT", "/billing/usage", "GET"),
+    ] {
+        let r = w.admin.raw(method, path, &[], None).await;
+        assert_eq!(
+            (r.status, r.reason.as_str()),
+            (405, "MethodNotAllowed"),
+            "{method} {path}: {r:?}"
+        );
+        let allow = r.header("allow").unwrap_or_else(|| panic!("Allow: {r:?}"));
+        assert!(
+            allow.split(',').any(|m| m.trim() == allowed),
+            "{method} {path}: {allow}"
+        );
+        assert_eq!(
+            r.json()["responseStatus"]["errorCode"],
+            "MethodNotAllowed",
+            "{r:?}"
+        );
+    }
 }

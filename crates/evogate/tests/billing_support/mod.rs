@@ -462,10 +462,13 @@ pub fn twilio_call(
     let dn = day_name(day);
     let start = format!("{dn} {day:02} May 2024 {hour:02}:00:00 +0000");
     let end = duration.map(|d| {
+        let t = hour * 3600 + d;
+        assert!(t < 24 * 3600, "the call must end on the day it starts");
         format!(
-            "{dn} {day:02} May 2024 {hour:02}:{:02}:{:02} +0000",
-            d / 60,
-            d % 60
+            "{dn} {day:02} May 2024 {:02}:{:02}:{:02} +0000",
+            t / 3600,
+            t / 60 % 60,
+            t % 60
         )
     });
     json!({

@@ -1,6 +1,7 @@
 //! Reading the credentials a request carries in cookies and headers, and minting ids.
 
 use actix_web::HttpRequest;
+use actix_web::http::header::HeaderName;
 use rand::Rng;
 use rand::distributions::Alphanumeric;
 
@@ -86,30 +87,94 @@ pub fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
         .filter(|v| !v.is_empty())
 }
 
+/// The auth cookies of a request, read in one pass over its `Cookie` headers (the hot path
+/// needs several of them, and each lookup would otherwise parse the header again).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AuthCookies<'a> {
+    /// `ss-id`.
+    pub ss_id: Option<&'a str>,
+    /// `ss-pid`.
+    pub ss_pid: Option<&'a str>,
+    /// `ss-opt`.
+    pub ss_opt: Option<&'a str>,
+    /// `ss-tok`.
+    pub ss_tok: Option<&'a str>,
+    /// `ss-reftok`.
+    pub ss_reftok: Option<&'a str>,
+}
+
+impl<'a> AuthCookies<'a> {
+    /// Reads the cookies of `req`; the first occurrence of a name wins.
+    pub fn from_request(req: &'a HttpRequest) -> Self {
+        let mut c = AuthCookies::default();
+        for h in req.headers().get_all(actix_web::http::header::COOKIE) {
+            let Ok(h) = h.to_str() else { continue };
+            for (name, value) in parse_cookie_header(h) {
+                let slot = match name {
+                    SS_ID => &mut c.ss_id,
+                    SS_PID => &mut c.ss_pid,
+                    SS_OPT => &mut c.ss_opt,
+                    SS_TOK => &mut c.ss_tok,
+                    SS_REFTOK => &mut c.ss_reftok,
+                    _ => continue,
+                };
+                if slot.is_none() && !value.is_empty() {
+                    *slot = Some(value);
+                }
+            }
+        }
+        c
+    }
+}
+
+static X_SS_ID: HeaderName = HeaderName::from_static("x-ss-id");
+static X_SS_PID: HeaderName = HeaderName::from_static("x-ss-pid");
+static X_SS_OPT: HeaderName = HeaderName::from_static("x-ss-opt");
+
+fn header_value<'a>(req: &'a HttpRequest, name: &HeaderName) -> Option<&'a str> {
+    req.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+}
+
 /// A session parameter as ServiceStack reads it: the `X-ss-*` header first, then the cookie.
 pub fn session_param<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
-    let header_name = match name {
-        SS_ID => "X-ss-id",
-        SS_PID => "X-ss-pid",
-        SS_OPT => "X-ss-opt",
+    session_param_in(req, &AuthCookies::from_request(req), name)
+}
+
+fn session_param_in<'a>(
+    req: &'a HttpRequest,
+    cookies: &AuthCookies<'a>,
+    name: &str,
+) -> Option<&'a str> {
+    let (header_name, cookie) = match name {
+        SS_ID => (&X_SS_ID, cookies.ss_id),
+        SS_PID => (&X_SS_PID, cookies.ss_pid),
+        SS_OPT => (&X_SS_OPT, cookies.ss_opt),
         _ => return cookie(req, name),
     };
-    header(req, header_name)
-        .or_else(|| cookie(req, name))
-        .filter(|v| !v.is_empty())
+    header_value(req, header_name).or(cookie)
 }
 
 /// The session id a request presents: `ss-pid` when `ss-opt` is `perm`, else `ss-id`; the other
 /// one when the preferred one is absent.
 pub fn session_id(req: &HttpRequest) -> Option<&str> {
-    let perm = session_param(req, SS_OPT).is_some_and(|o| o.eq_ignore_ascii_case("perm"));
+    session_id_in(req, &AuthCookies::from_request(req))
+}
+
+/// [`session_id`] with the cookies already read.
+pub fn session_id_in<'a>(req: &'a HttpRequest, cookies: &AuthCookies<'a>) -> Option<&'a str> {
+    let perm =
+        session_param_in(req, cookies, SS_OPT).is_some_and(|o| o.eq_ignore_ascii_case("perm"));
     let (first, second) = if perm {
         (SS_PID, SS_ID)
     } else {
         (SS_ID, SS_PID)
     };
-    session_param(req, first)
-        .or_else(|| session_param(req, second))
+    session_param_in(req, cookies, first)
+        .or_else(|| session_param_in(req, cookies, second))
         .filter(|id| is_session_id(id))
 }
 

@@ -8,11 +8,12 @@ use actix_web::http::Method;
 use chrono::{DateTime, TimeDelta, Utc};
 use futures_util::future::LocalBoxFuture;
 use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 
 use super::cache::{CredentialKeyer, TtlCache};
 use super::cookies::{
-    self, Authorization, SS_ID, SS_OPT, SS_PID, SS_REFTOK, SS_TOK, all_session_ids, authorization,
-    cookie, decode_basic, new_session_id, random_alphanumeric,
+    self, AuthCookies, Authorization, SS_ID, SS_OPT, SS_PID, SS_REFTOK, SS_TOK, all_session_ids,
+    authorization, cookie, decode_basic, new_session_id, random_alphanumeric,
 };
 use super::dto::{
     AssignRoles, AssignRolesResponse, Authenticate, AuthenticateResponse, CreateApiKey,
@@ -231,12 +232,22 @@ fn is_auth_endpoint(path: &str) -> bool {
     matches!(last, "authenticate" | "getaccesstoken")
 }
 
+/// A JWT whose signature and claims were checked; expiry and revocation are checked on each use.
+struct VerifiedToken {
+    token: String,
+    exp: i64,
+    rid: Option<String>,
+    session: Session,
+}
+
 struct Inner {
     store: Arc<dyn AuthStore>,
     config: AuthConfig,
     key: JwtKey,
     /// Session id → the session, or `None` for an id the store does not know.
     sessions: TtlCache<String, Option<Session>>,
+    /// JWT signature → the verified token.
+    tokens: TtlCache<String, Arc<VerifiedToken>>,
     /// Refresh grant id → whether it is still live.
     grants: TtlCache<String, bool>,
     /// API key hash → the owner's session, or `None` for an unknown or revoked key.
@@ -304,6 +315,7 @@ impl AuthFeature {
                 store,
                 key,
                 sessions: TtlCache::new(ttl, cap),
+                tokens: TtlCache::new(ttl, cap),
                 grants: TtlCache::new(ttl, cap),
                 api_keys: TtlCache::new(ttl, cap),
                 basic: TtlCache::new(config.basic_cache_ttl, cap),
@@ -476,7 +488,8 @@ impl Inner {
         // A bad `ss-tok` cookie is reported only if no session cookie identifies the caller:
         // browsers keep sending a stale cookie alongside a perfectly good session.
         let mut cookie_error = None;
-        if let Some(token) = cookie(req, SS_TOK).filter(|t| looks_like_jwt(t)) {
+        let jar = AuthCookies::from_request(req);
+        if let Some(token) = jar.ss_tok.filter(|t| looks_like_jwt(t)) {
             // Over an insecure connection the cookie is not used (and was never issued there).
             if self.secure(req) {
                 match self.jwt_session(token).await {
@@ -490,7 +503,7 @@ impl Inner {
         {
             return self.basic_session(req, user, password).await.map(Some);
         }
-        if let Some(id) = cookies::session_id(req)
+        if let Some(id) = cookies::session_id_in(req, &jar)
             && let Some(s) = self.stored_session(id).await?
         {
             return Ok(Some(s));
@@ -502,24 +515,48 @@ impl Inner {
     }
 
     async fn jwt_session(&self, token: &str) -> Result<Session, ApiError> {
-        let claims = self
-            .key
-            .decode(token, TokenKind::Access, Some(Utc::now().timestamp()))
-            .map_err(token_error)?;
-        if let Some(rid) = &claims.rid
+        let now = Utc::now().timestamp();
+        // A token seen recently skips the JSON parsing and the HMAC: it is found by its
+        // signature and must then match in full (compared in constant time).
+        let sig = token.rsplit('.').next().unwrap_or_default();
+        let hit = self
+            .tokens
+            .get(sig)
+            .filter(|c| bool::from(c.token.as_bytes().ct_eq(token.as_bytes())));
+        let verified = match hit {
+            Some(c) => c,
+            None => {
+                let claims = self
+                    .key
+                    .decode(token, TokenKind::Access, Some(now))
+                    .map_err(token_error)?;
+                let v = Arc::new(VerifiedToken {
+                    token: token.to_string(),
+                    exp: claims.exp,
+                    rid: claims.rid,
+                    session: Session {
+                        user_id: claims.sub,
+                        user_name: claims.preferred_username.unwrap_or_default(),
+                        display_name: claims.name,
+                        roles: claims.roles,
+                        permissions: claims.perms,
+                        session_id: None,
+                        auth_provider: "jwt".to_string(),
+                    },
+                });
+                self.tokens.insert(sig.to_string(), v.clone());
+                v
+            }
+        };
+        if verified.exp <= now {
+            return Err(token_error(JwtError::Expired));
+        }
+        if let Some(rid) = &verified.rid
             && !self.grant_alive(rid).await?
         {
             return Err(token_error(JwtError::BadSignature));
         }
-        Ok(Session {
-            user_id: claims.sub,
-            user_name: claims.preferred_username.unwrap_or_default(),
-            display_name: claims.name,
-            roles: claims.roles,
-            permissions: claims.perms,
-            session_id: None,
-            auth_provider: "jwt".to_string(),
-        })
+        Ok(verified.session.clone())
     }
 
     async fn grant_alive(&self, rid: &str) -> Result<bool, ApiError> {
