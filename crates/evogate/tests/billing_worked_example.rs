@@ -551,7 +551,10 @@ async fn a_bare_twilio_call_object_is_refused_clearly() {
         )
         .await;
     assert_eq!(st, 400, "{body}");
-    assert_eq!(body["responseStatus"]["errors"][0]["fieldName"], "Calls", "{body}");
+    assert_eq!(
+        body["responseStatus"]["errors"][0]["fieldName"], "Calls",
+        "{body}"
+    );
 }
 
 /// The four billables reported in the request shapes ServiceStack clients send (decisions.md

@@ -62,10 +62,17 @@ async fn types_dart_holds_both_seed_classes() {
     let (status, ct, dart) = get(&app, "/types/dart").await;
     assert_eq!(status, 200);
     assert_eq!(ct, "text/plain; charset=utf-8");
-    assert!(dart.starts_with("/* Options:"), "{}", &dart[..80.min(dart.len())]);
+    assert!(
+        dart.starts_with("/* Options:"),
+        "{}",
+        &dart[..80.min(dart.len())]
+    );
     for op in ["NewBillable", "ListUsageRecords"] {
         // From the class's doc comment to its closing brace, exactly as the seed prints it.
         let class = seed_block(&seed_for(op), "/**", "}");
-        assert!(dart.contains(&class), "/types/dart lacks the seed class {op}:\n{class}");
+        assert!(
+            dart.contains(&class),
+            "/types/dart lacks the seed class {op}:\n{class}"
+        );
     }
 }

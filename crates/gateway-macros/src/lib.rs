@@ -84,7 +84,12 @@ impl Parse for ContainerArgs {
                     match v.value().as_str() {
                         "declared" => a.member_order_declared = true,
                         "ordinal" => a.member_order_declared = false,
-                        _ => return Err(syn::Error::new(v.span(), "expected \"declared\" or \"ordinal\"")),
+                        _ => {
+                            return Err(syn::Error::new(
+                                v.span(),
+                                "expected \"declared\" or \"ordinal\"",
+                            ));
+                        }
                     }
                 }
                 "name" => {
@@ -97,7 +102,12 @@ impl Parse for ContainerArgs {
                     match v.value().as_str() {
                         "snake_case" => a.snake_case = true,
                         "camelCase" => a.snake_case = false,
-                        _ => return Err(syn::Error::new(v.span(), "expected \"snake_case\" or \"camelCase\"")),
+                        _ => {
+                            return Err(syn::Error::new(
+                                v.span(),
+                                "expected \"snake_case\" or \"camelCase\"",
+                            ));
+                        }
                     }
                 }
                 "route" => {
@@ -109,7 +119,12 @@ impl Parse for ContainerArgs {
                         match lits.as_slice() {
                             [p] => a.routes.push((p.clone(), None)),
                             [p, v] => a.routes.push((p.clone(), Some(v.clone()))),
-                            _ => return Err(syn::Error::new(key.span(), "route(\"/path\", \"VERBS\")")),
+                            _ => {
+                                return Err(syn::Error::new(
+                                    key.span(),
+                                    "route(\"/path\", \"VERBS\")",
+                                ));
+                            }
                         }
                     }
                 }
@@ -127,7 +142,12 @@ impl Parse for ContainerArgs {
                 "roles" => a.roles.extend(lit_list(input)?),
                 "roles_any" => a.roles_any.extend(lit_list(input)?),
                 "tag" => a.tags.extend(lit_list(input)?),
-                other => return Err(syn::Error::new(key.span(), format!("unknown dto option `{other}`"))),
+                other => {
+                    return Err(syn::Error::new(
+                        key.span(),
+                        format!("unknown dto option `{other}`"),
+                    ));
+                }
             }
             if input.is_empty() {
                 break;
@@ -183,7 +203,10 @@ fn doc_of(attrs: &[Attribute]) -> Option<String> {
             continue;
         }
         if let syn::Meta::NameValue(nv) = &attr.meta
-            && let syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) = &nv.value
+            && let syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(s),
+                ..
+            }) = &nv.value
         {
             let v = s.value();
             lines.push(v.strip_prefix(' ').unwrap_or(&v).trim_end().to_string());
@@ -226,10 +249,13 @@ fn is_option(ty: &Type) -> bool {
 }
 
 fn has_serde_with(attrs: &[Attribute]) -> bool {
-    attrs.iter().filter(|a| a.path().is_ident("serde")).any(|a| {
-        let s = a.meta.to_token_stream_string();
-        s.contains("with") || s.contains("skip")
-    })
+    attrs
+        .iter()
+        .filter(|a| a.path().is_ident("serde"))
+        .any(|a| {
+            let s = a.meta.to_token_stream_string();
+            s.contains("with") || s.contains("skip")
+        })
 }
 
 trait MetaString {
@@ -251,13 +277,28 @@ fn opt_str(v: &Option<String>) -> TokenStream2 {
 
 fn expand(args: ContainerArgs, mut item: ItemStruct) -> syn::Result<TokenStream2> {
     if !item.generics.params.is_empty() {
-        return Err(syn::Error::new(item.generics.span(), "#[dto] types cannot be generic"));
+        return Err(syn::Error::new(
+            item.generics.span(),
+            "#[dto] types cannot be generic",
+        ));
     }
     let ident = item.ident.clone();
-    let type_name = args.name.as_ref().map(|n| n.value()).unwrap_or_else(|| ident.to_string());
+    let type_name = args
+        .name
+        .as_ref()
+        .map(|n| n.value())
+        .unwrap_or_else(|| ident.to_string());
     let description = opt_str(&doc_of(&item.attrs));
-    let namespace = args.namespace.as_ref().map(|n| n.value()).unwrap_or_default();
-    let xml_namespace = args.xml_namespace.as_ref().map(|n| n.value()).unwrap_or_default();
+    let namespace = args
+        .namespace
+        .as_ref()
+        .map(|n| n.value())
+        .unwrap_or_default();
+    let xml_namespace = args
+        .xml_namespace
+        .as_ref()
+        .map(|n| n.value())
+        .unwrap_or_default();
     let member_order = if args.member_order_declared {
         quote!(::gateway::meta::MemberOrder::Declared)
     } else {
@@ -265,15 +306,24 @@ fn expand(args: ContainerArgs, mut item: ItemStruct) -> syn::Result<TokenStream2
     };
 
     let Fields::Named(fields) = &mut item.fields else {
-        return Err(syn::Error::new(item.span(), "#[dto] needs a struct with named fields"));
+        return Err(syn::Error::new(
+            item.span(),
+            "#[dto] needs a struct with named fields",
+        ));
     };
     let mut props = Vec::new();
     for field in fields.named.iter_mut() {
         let fa = field_args(&mut field.attrs)?;
-        let Some(fident) = field.ident.as_ref() else { continue };
+        let Some(fident) = field.ident.as_ref() else {
+            continue;
+        };
         let raw = fident.to_string();
         let raw = raw.strip_prefix("r#").unwrap_or(&raw).to_string();
-        let cs_name = fa.name.as_ref().map(|n| n.value()).unwrap_or_else(|| pascal(&raw));
+        let cs_name = fa
+            .name
+            .as_ref()
+            .map(|n| n.value())
+            .unwrap_or_else(|| pascal(&raw));
         let wire = match &fa.wire {
             Some(w) => w.value(),
             None if args.snake_case => raw.clone(),
@@ -293,9 +343,13 @@ fn expand(args: ContainerArgs, mut item: ItemStruct) -> syn::Result<TokenStream2
             }
         });
         let custom = has_serde_with(&field.attrs);
-        field.attrs.push(syn::parse_quote!(#[serde(rename = #wire)]));
+        field
+            .attrs
+            .push(syn::parse_quote!(#[serde(rename = #wire)]));
         if is_option(ty) {
-            field.attrs.push(syn::parse_quote!(#[serde(default, skip_serializing_if = "Option::is_none")]));
+            field.attrs.push(
+                syn::parse_quote!(#[serde(default, skip_serializing_if = "Option::is_none")]),
+            );
         } else if !custom {
             field
                 .attrs
@@ -368,7 +422,8 @@ fn expand(args: ContainerArgs, mut item: ItemStruct) -> syn::Result<TokenStream2
         quote!()
     };
 
-    item.attrs.push(syn::parse_quote!(#[derive(::serde::Serialize, ::serde::Deserialize)]));
+    item.attrs
+        .push(syn::parse_quote!(#[derive(::serde::Serialize, ::serde::Deserialize)]));
     item.attrs.push(syn::parse_quote!(#[serde(default)]));
 
     let span = Span::call_site();

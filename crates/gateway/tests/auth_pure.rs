@@ -739,6 +739,28 @@ async fn carrier_costs() {
                 .to_http_request(),
         ),
     ];
+    let req = &cases[1].1;
+    let n = 100_000u32;
+    let t = Instant::now();
+    for _ in 0..n {
+        std::hint::black_box(cookies::AuthCookies::from_request(std::hint::black_box(
+            req,
+        )));
+    }
+    println!("{:>10}: {:?}", "jar", t.elapsed() / n);
+    let t = Instant::now();
+    for _ in 0..n {
+        let jar = cookies::AuthCookies::from_request(req);
+        std::hint::black_box(cookies::session_id_in(req, &jar));
+        std::hint::black_box(cookies::authorization(req));
+    }
+    println!("{:>10}: {:?}", "jar+id", t.elapsed() / n);
+    let s = auth.authenticate(req).await.unwrap().unwrap();
+    let t = Instant::now();
+    for _ in 0..n {
+        std::hint::black_box(s.clone());
+    }
+    println!("{:>10}: {:?}", "clone", t.elapsed() / n);
     for (name, req) in &cases {
         auth.authenticate(req).await.unwrap();
         let n = 100_000u32;

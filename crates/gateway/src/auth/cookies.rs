@@ -109,8 +109,13 @@ impl<'a> AuthCookies<'a> {
         let mut c = AuthCookies::default();
         for h in req.headers().get_all(actix_web::http::header::COOKIE) {
             let Ok(h) = h.to_str() else { continue };
-            for (name, value) in parse_cookie_header(h) {
-                let slot = match name {
+            // Only five names matter, so a pair is matched by name first; junk pairs never match
+            // and need no validation.
+            for pair in h.split(';') {
+                let Some((name, value)) = pair.split_once('=') else {
+                    continue;
+                };
+                let slot = match name.trim() {
                     SS_ID => &mut c.ss_id,
                     SS_PID => &mut c.ss_pid,
                     SS_OPT => &mut c.ss_opt,
@@ -118,6 +123,11 @@ impl<'a> AuthCookies<'a> {
                     SS_REFTOK => &mut c.ss_reftok,
                     _ => continue,
                 };
+                let value = value.trim();
+                let value = value
+                    .strip_prefix('"')
+                    .and_then(|v| v.strip_suffix('"'))
+                    .unwrap_or(value);
                 if slot.is_none() && !value.is_empty() {
                     *slot = Some(value);
                 }
