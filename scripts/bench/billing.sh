@@ -21,7 +21,8 @@
 #    /bench/stats); also a 1-connection run for client-side latency.
 #    Goals: server-time p99 <= 2 ms; >= 0.5x bare rps.
 # Knobs: scripts/bench/lib.sh, plus BENCH_DOC (default docs/bench-billing.md), SEED_CALLS
-# (default 400000), SEED_BILLABLES (default 1000000), INSERT_CONNS (64), USAGE_CONNS (32).
+# (default 400000), SEED_BILLABLES (default 1000000), SEED_ANALYZE=1 (run ANALYZE after seeding;
+# the store never does), INSERT_CONNS (64), USAGE_CONNS (32).
 
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -40,7 +41,7 @@ PASSWORD=bench-password
 
 build_bench
 log "seeding $DB: $SEED_CALLS calls, $SEED_BILLABLES billables"
-SEED="$(taskset -c "$SERVER_CPU" "$BENCH_BIN" seed --db "$DB" --calls "$SEED_CALLS" --billables "$SEED_BILLABLES" --force)"
+SEED="$(taskset -c "$SERVER_CPU" "$BENCH_BIN" seed --db "$DB" --calls "$SEED_CALLS" --billables "$SEED_BILLABLES" --force ${SEED_ANALYZE:+--analyze})"
 log "seeded: $SEED"
 ACCOUNT="$(jq -r .accountId <<<"$SEED")"
 CUSTOMER="$(jq -r .customerId <<<"$SEED")"

@@ -1,33 +1,31 @@
-//! Authentication end to end: a real server on 127.0.0.1:0 over a temporary SQLite file, driven
-//! over HTTP the way ServiceStack clients drive it.
-//!
-//! The server is built here with the same wiring the app factory uses (billing operations,
-//! `AuthFeature` registered and seeded, `Gateway` over both), so these tests exercise
-//! authentication whatever state `evogate::Application`'s wiring is in.
+//! Authentication end to end: the real evogate (`common::spawn_app_with`, the app factory's own
+//! wiring) on 127.0.0.1:0 over a temporary SQLite file, driven over HTTP the way ServiceStack
+//! clients drive it. Users are created through the `AuthStore` implementation on the same
+//! database file (SQLite's WAL lets the test and the server write side by side).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::net::TcpListener;
-use std::path::Path;
-use std::sync::Arc;
-use std::time::Duration;
+mod common;
 
-use actix_web::{App, HttpServer};
+use std::sync::Arc;
+
 use billing::store::SqliteStore;
-use gateway::app::{Gateway, GatewayConfig};
 use gateway::auth::jwt::{Claims, JwtKey, TokenKind};
-use gateway::auth::{AuthConfig, AuthFeature, AuthStore, NewAuthUser};
+use gateway::auth::{AuthStore, NewAuthUser};
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 
 const PW: &str = "correct horse";
-const ADMIN_PW: &str = "admin-password-for-tests";
+const ADMIN_PW: &str = common::ADMIN_PASSWORD;
 
 struct Server {
     base: String,
     /// `GET /billing/usage` for the seeded account (empty before [`seeded`] creates it).
     usage: String,
-    handle: actix_web::dev::ServerHandle,
+    /// Keeps the server (and its spare temporary directory) alive.
+    _app: common::TestApp,
+    /// A second handle on the server's database, for seeding and inspection.
     store: Arc<SqliteStore>,
+    /// A client without a cookie jar: every test states exactly what it sends.
     http: reqwest::Client,
 }
 
@@ -36,53 +34,30 @@ impl Server {
         format!("{}{}", self.base, path)
     }
 
-    async fn stop(self) {
-        self.handle.stop(true).await;
-    }
+    /// Ends the test's use of the server (it stops with the test's runtime).
+    async fn stop(self) {}
 }
 
-/// Starts a server on `db`: billing plus authentication, the first admin seeded.
-async fn start(db: &Path) -> Server {
-    let path = db.to_path_buf();
+/// Starts evogate on the database in `db_dir` (the admin is seeded by the app itself).
+async fn start(db_dir: &tempfile::TempDir) -> Server {
+    let settings = common::test_settings(db_dir);
+    let db = settings.db.clone();
+    assert_eq!(settings.admin_user.as_deref(), Some("admin"));
+    let app = common::spawn_app_with(settings, tempfile::tempdir().unwrap()).await;
     let store = Arc::new(
-        tokio::task::spawn_blocking(move || SqliteStore::open(&path))
+        tokio::task::spawn_blocking(move || SqliteStore::open(&db))
             .await
             .unwrap()
             .unwrap(),
     );
-    let mut registry = gateway::Registry::new();
-    billing::register(
-        &mut registry,
-        Arc::new(billing::BillingService::new(store.clone())),
-    );
-    let auth = AuthFeature::new(store.clone(), AuthConfig::default())
-        .await
-        .unwrap();
-    auth.register(&mut registry);
-    auth.seed_admin(Some("admin".to_string()), Some(ADMIN_PW.to_string()))
-        .await
-        .unwrap();
-    let gw = Gateway::new(registry, GatewayConfig::default(), Arc::new(auth));
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let server = HttpServer::new(move || {
-        let gw = gw.clone();
-        App::new().configure(move |c| gw.configure(c))
-    })
-    .workers(2)
-    .listen(listener)
-    .unwrap()
-    .run();
-    let handle = server.handle();
-    tokio::spawn(server);
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
     Server {
-        base: format!("http://127.0.0.1:{port}"),
+        base: app.address.clone(),
         usage: String::new(),
-        handle,
+        _app: app,
         store,
         http,
     }
@@ -127,7 +102,7 @@ async fn add_account(srv: &Server) -> String {
 /// (Admin + SystemAdministrator, seeded) and one account, whose usage URL is `srv.usage`.
 async fn seeded() -> (tempfile::TempDir, Server) {
     let dir = tempfile::tempdir().unwrap();
-    let mut srv = start(&dir.path().join("evogate.db")).await;
+    let mut srv = start(&dir).await;
     add_user(&srv.store, "m", &["Manager"]).await;
     add_user(&srv.store, "u", &[]).await;
     add_user(&srv.store, "sa", &["SystemAdministrator"]).await;
@@ -1055,11 +1030,13 @@ async fn failed_logins_are_throttled() {
     srv.stop().await;
 }
 
+/// A second app on the same database file starts with nothing in memory (no caches, the signing
+/// key read back from the store), which is what a restart leaves; sessions and tokens issued by
+/// the first must work there.
 #[tokio::test]
 async fn sessions_and_tokens_survive_a_restart() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("evogate.db");
-    let srv = start(&db).await;
+    let srv = start(&dir).await;
     add_user(&srv.store, "m", &["Manager"]).await;
     let l = login(&srv, "m", PW).await;
     let perm = login_at(
@@ -1068,10 +1045,10 @@ async fn sessions_and_tokens_survive_a_restart() {
         json!({"userName":"m","password":PW,"rememberMe":true}),
     )
     .await;
-    srv.stop().await;
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    let first = srv;
 
-    let srv = start(&db).await;
+    let srv = start(&dir).await;
+    assert_ne!(srv.base, first.base);
     let (st, _, body) = get(
         &srv,
         "/auth",
@@ -1112,4 +1089,5 @@ async fn sessions_and_tokens_survive_a_restart() {
         .unwrap();
     assert_eq!(n, 2);
     srv.stop().await;
+    first.stop().await;
 }

@@ -739,28 +739,6 @@ async fn carrier_costs() {
                 .to_http_request(),
         ),
     ];
-    let req = &cases[1].1;
-    let n = 100_000u32;
-    let t = Instant::now();
-    for _ in 0..n {
-        std::hint::black_box(cookies::AuthCookies::from_request(std::hint::black_box(
-            req,
-        )));
-    }
-    println!("{:>10}: {:?}", "jar", t.elapsed() / n);
-    let t = Instant::now();
-    for _ in 0..n {
-        let jar = cookies::AuthCookies::from_request(req);
-        std::hint::black_box(cookies::session_id_in(req, &jar));
-        std::hint::black_box(cookies::authorization(req));
-    }
-    println!("{:>10}: {:?}", "jar+id", t.elapsed() / n);
-    let s = auth.authenticate(req).await.unwrap().unwrap();
-    let t = Instant::now();
-    for _ in 0..n {
-        std::hint::black_box(s.clone());
-    }
-    println!("{:>10}: {:?}", "clone", t.elapsed() / n);
     for (name, req) in &cases {
         auth.authenticate(req).await.unwrap();
         let n = 100_000u32;
@@ -770,4 +748,38 @@ async fn carrier_costs() {
         }
         println!("{name:>10}: {:?} per request", t.elapsed() / n);
     }
+}
+
+#[actix_rt::test]
+async fn the_first_admin_is_seeded_once() {
+    let store = Arc::new(MemStore::default());
+    let auth = AuthFeature::with_key(store.clone(), AuthConfig::default(), key());
+    let password = auth
+        .seed_admin(None, None)
+        .await
+        .unwrap()
+        .expect("a generated password");
+    assert!(password.len() >= 20 && password.bytes().all(|b| b.is_ascii_alphanumeric()));
+    let admin = store.find_user_by_name("ADMIN").unwrap().unwrap();
+    assert_eq!(admin.roles, vec!["Admin", "SystemAdministrator"]);
+    assert!(gateway::auth::passwords::verify_blocking(
+        &password,
+        Some(&admin.password_hash)
+    ));
+    assert_eq!(
+        auth.seed_admin(Some("other".into()), None).await.unwrap(),
+        None,
+        "users exist"
+    );
+    assert_eq!(store.count_users().unwrap(), 1);
+
+    let store = Arc::new(MemStore::default());
+    let auth = AuthFeature::with_key(store.clone(), AuthConfig::default(), key());
+    assert_eq!(
+        auth.seed_admin(Some("root".into()), Some("given".into()))
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(store.find_user_by_name("root").unwrap().is_some());
 }

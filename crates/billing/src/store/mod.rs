@@ -21,13 +21,11 @@
 //! All statements take parameters (`rusqlite::params!`); never format values into SQL.
 //! Times are stored as RFC 3339 UTC text (see [`sqlite::ts`]), money as integer micro-units.
 //!
-//! `src/store/auth.rs` is compiled in automatically once it exists (see `build.rs`).
 //! [`SqliteStore`] also implements `gateway::auth::AuthStore`, which shares the method names
 //! `create_user`, `get_user` and `find_user_by_name` with [`BillingStore`]; where both traits
 //! are in scope, call them as `BillingStore::create_user(&store, ...)`. Call sessions are
 //! therefore named `create_evo_session`/`get_evo_session` here, apart from login sessions.
 
-#[cfg(billing_auth_store)]
 pub mod auth;
 pub mod sqlite;
 
