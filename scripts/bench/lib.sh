@@ -65,6 +65,10 @@ stop_server() {
   SERVER_PID=""
 }
 
+CLK_TCK="$(getconf CLK_TCK)"
+# cpu_ticks <pid>: user + system CPU of the process (all threads), in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 
 # wrk_json <conns> <seconds> <url> [wrk options...] [-- script args...]: runs wrk pinned to
@@ -81,14 +85,20 @@ wrk_json() {
   done
   local args=(-t1 "-c$conns" "-d${secs}s" --latency)
   if [[ $has_script == 0 ]]; then args+=(-s "$BENCH_DIR/lua/report.lua"); fi
-  local out
+  local out c0=0 c1=0
+  if [[ -n "$SERVER_PID" ]]; then c0="$(cpu_ticks "$SERVER_PID")"; fi
   if ((${#script_args[@]})); then
     out="$(taskset -c "$CLIENT_CPU" wrk "${args[@]}" "${opts[@]}" "$url" -- "${script_args[@]}")"
   else
     out="$(taskset -c "$CLIENT_CPU" wrk "${args[@]}" "${opts[@]}" "$url")"
   fi
+  if [[ -n "$SERVER_PID" ]]; then c1="$(cpu_ticks "$SERVER_PID")"; fi
   printf '%s\n' "$out" >>"$BENCH_OUT/wrk-raw.log"
-  printf '%s\n' "$out" | sed -n 's/^WRKJSON //p' | tail -n1
+  # Server CPU time per completed request (user + system, all threads, during the run): robust
+  # to other load on the machine, unlike requests/s.
+  printf '%s\n' "$out" | sed -n 's/^WRKJSON //p' | tail -n1 |
+    jq -c --argjson ticks "$((c1 - c0))" --argjson hz "$CLK_TCK" \
+      '. + {server_cpu_s: ($ticks / $hz), cpu_us_per_req: (if .requests > 0 then $ticks / $hz * 1e6 / .requests else 0 end)}'
 }
 
 # bench_run <results.jsonl> <name> <round> <conns> <seconds> <url> [wrk args...]: one measured
@@ -101,7 +111,7 @@ bench_run() {
   printf '%s\n' "$j" | jq -c --arg name "$name" --argjson round "$round" --argjson conns "$conns" \
     '. + {name: $name, round: $round, conns: $conns}' >>"$file"
   printf '%s\n' "$j" | jq -r --arg name "$name" --argjson round "$round" \
-    '"  \($name) r\($round): \(.rps|floor) rps, p50 \(.p50_us) us, p99 \(.p99_us) us, non2xx \(.non2xx)"' >&2
+    '"  \($name) r\($round): \(.rps|floor) rps, p50 \(.p50_us) us, p99 \(.p99_us) us, non2xx \(.non2xx), server CPU \(.cpu_us_per_req*10|floor/10) us/req"' >&2
 }
 
 # warm <conns> <url> [wrk args...]
@@ -151,7 +161,7 @@ $2
 - Server: \`bench-server serve\` (crates/bench), one actix worker, pinned with \`taskset -c $SERVER_CPU\` (its blocking threads and the SQLite writer thread share that core).
 - Load: wrk $(wrk -v 2>&1 | head -n1 | awk '{print $2}'), \`taskset -c $CLIENT_CPU wrk -t1 -cN -d${BENCH_DURATION}s --latency\`, ${BENCH_WARMUP} s warm-up per endpoint, then ${BENCH_ROUNDS} rounds in which every endpoint runs once, in order (A, B, C, ..., A, B, C, ...).
 - Shared machine: load average at the start $(cut -d' ' -f1-3 /proc/loadavg) (other engineers' builds run on the same 2 cores, so absolute numbers vary run to run; the interleaved rounds and same-run ratios are what to compare).
-- Figures: the median over rounds of requests/s, p50 and p99 (wrk's latency, client side, includes queueing at N connections); ratio = median rps / median rps of the baseline in the same run.
+- Figures: the median over rounds of requests/s, p50 and p99 (wrk's latency, client side, includes queueing at N connections); ratio = median rps / median rps of the baseline in the same run. "CPU/req" = the server process's user+system CPU time (/proc/<pid>/stat, all threads) during the run divided by the requests completed, and "CPU ratio" = baseline CPU/req ÷ this CPU/req: the throughput ratio a dedicated core would give, and much steadier than requests/s on this shared machine.
 EOF
 }
 

@@ -43,8 +43,10 @@ def main() -> int:
         return statistics.median(r[key] for r in runs[name])
 
     out = sys.stdout
-    out.write("| endpoint | conns | rps per round | median rps | p50 | p99 | non-2xx | ratio | goal |\n")
-    out.write("|---|---:|---|---:|---:|---:|---:|---:|---|\n")
+    out.write(
+        "| endpoint | conns | rps per round | median rps | p50 | p99 | non-2xx | ratio | CPU/req | CPU ratio | goal |\n"
+    )
+    out.write("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---|\n")
     for name in order:
         rs = runs[name]
         per_round = ", ".join(f"{r['rps'] / 1000:.1f}k" for r in rs)
@@ -54,15 +56,24 @@ def main() -> int:
         err_txt = f"{non2xx}" + (f" (+{errs} socket errors)" if errs else "")
         ratio = ""
         goal = ""
+        cpu = med(name, "cpu_us_per_req") if all("cpu_us_per_req" in r for r in rs) else 0
+        cpu_txt = f"{cpu:.1f} µs" if cpu else ""
+        cpu_ratio = ""
         if name in goals and goals[name][0] in runs:
             base, g = goals[name]
             ratio_v = rps / med(base, "rps")
             ratio = f"**{ratio_v:.3f}x** {base}"
-            goal = f"≥ {g}x: {'met' if ratio_v >= g else 'MISSED'}"
+            verdicts = [f"rps {'met' if ratio_v >= g else 'MISSED'}"]
+            base_cpu = med(base, "cpu_us_per_req") if all("cpu_us_per_req" in r for r in runs[base]) else 0
+            if cpu and base_cpu:
+                cr = base_cpu / cpu
+                cpu_ratio = f"**{cr:.3f}x**"
+                verdicts.append(f"CPU {'met' if cr >= g else 'MISSED'}")
+            goal = f"≥ {g}x: " + ", ".join(verdicts)
         label = labels.get(name, name)
         out.write(
             f"| {label} | {rs[0]['conns']} | {per_round} | {rps:,.0f} | {fmt_us(med(name, 'p50_us'))} "
-            f"| {fmt_us(med(name, 'p99_us'))} | {err_txt} | {ratio} | {goal} |\n"
+            f"| {fmt_us(med(name, 'p99_us'))} | {err_txt} | {ratio} | {cpu_txt} | {cpu_ratio} | {goal} |\n"
         )
     return 0
 

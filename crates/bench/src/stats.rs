@@ -73,12 +73,7 @@ impl Histogram {
         if self.total == 0 {
             return 0;
         }
-        // Rounding up a probability times a count that fits in f64's mantissa.
-        #[allow(
-            clippy::cast_possible_truncation,
-            clippy::cast_sign_loss,
-            clippy::cast_precision_loss
-        )]
+        // A probability times a count that fits in f64's mantissa, rounded up.
         let want = ((q * self.total as f64).ceil() as u64).max(1);
         let mut seen = 0;
         for (i, c) in self.counts.iter().enumerate() {

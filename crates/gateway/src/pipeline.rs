@@ -1,6 +1,7 @@
 //! One request, one way: route → negotiate → authenticate → check roles → read the body →
 //! bind → run the service → write the response (or the error) in the negotiated format.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::Read;
 use std::panic::AssertUnwindSafe;
@@ -244,12 +245,12 @@ pub(crate) async fn serve(
     res
 }
 
-fn is_metadata_path(parts: &[String]) -> bool {
-    let lower: Vec<String> = parts.iter().map(|p| p.to_ascii_lowercase()).collect();
-    match lower.as_slice() {
+fn is_metadata_path(parts: &[Cow<'_, str>]) -> bool {
+    let is = |p: &str, name: &str| p.eq_ignore_ascii_case(name);
+    match parts {
         [] => false,
-        [a] => a == "metadata" || a == "types" || a == "api",
-        [a, b, ..] => a == "metadata" || a == "types" || (b == "metadata" && parts.len() == 2),
+        [a] => is(a, "metadata") || is(a, "types") || is(a, "api"),
+        [a, b, ..] => is(a, "metadata") || is(a, "types") || (is(b, "metadata") && parts.len() == 2),
     }
 }
 
@@ -289,6 +290,7 @@ async fn handle(req: &HttpRequest, mut payload: web::Payload, inner: &Inner) -> 
         }
     }
 
+    // Split and decoded once: the health check, the metadata check and the router share it.
     let parts = router::split_path(req.path());
     if matches!(method.as_str(), "GET" | "HEAD") {
         if parts.len() == 1 && parts[0].eq_ignore_ascii_case("health") {
@@ -305,7 +307,7 @@ async fn handle(req: &HttpRequest, mut payload: web::Payload, inner: &Inner) -> 
 
     let matched = inner
         .router
-        .route(&method, req.path(), &inner.registry, &inner.formats);
+        .route(&method, &parts, &inner.registry, &inner.formats);
     let (suffix, route_format) = match &matched {
         RouteMatch::Generic {
             suffix,
@@ -316,11 +318,11 @@ async fn handle(req: &HttpRequest, mut payload: web::Payload, inner: &Inner) -> 
             suffix,
             route_format,
             ..
-        } => (suffix.as_deref(), route_format.as_deref()),
+        } => (*suffix, *route_format),
         RouteMatch::Rest { suffix, .. }
         | RouteMatch::Options { suffix, .. }
         | RouteMatch::MethodNotAllowed { suffix, .. }
-        | RouteMatch::NotFound { suffix } => (suffix.as_deref(), None),
+        | RouteMatch::NotFound { suffix } => (*suffix, None),
     };
     let neg = negotiate(
         &inner.formats,
@@ -380,7 +382,7 @@ async fn handle(req: &HttpRequest, mut payload: web::Payload, inner: &Inner) -> 
             Vec::new(),
             batch,
             oneway,
-            Some(route_format.unwrap_or_else(|| "json".to_string())),
+            Some(route_format.unwrap_or("json")),
         ),
         RouteMatch::Rest { op, path_vars, .. } => {
             (op, RouteKind::Rest, path_vars, false, false, None)
@@ -430,7 +432,7 @@ async fn handle(req: &HttpRequest, mut payload: web::Payload, inner: &Inner) -> 
         method: &bind_method,
         content_type,
         body: &body,
-        route_format: bind_format.as_deref(),
+        route_format: bind_format,
         path_vars: &path_vars,
         query: &query,
         limits: inner.config.limits,
@@ -574,7 +576,7 @@ fn write_reply(
         pretty: neg.pretty,
     };
     let mut out = Vec::new();
-    if let Err(e) = neg.format.write(&*value, &ctx, &mut out) {
+    if let Err(e) = neg.format.write_body(&*value, &ctx, &mut out) {
         let err = ApiError::internal(format!(
             "writing {} as {}: {e}",
             info.name,

@@ -14,6 +14,7 @@ use futures_util::future::LocalBoxFuture;
 use crate::bind::BindInput;
 use crate::context::RequestContext;
 use crate::error::ApiError;
+use crate::format::ResponseBody;
 use crate::meta::{Operation, Primitive, ReturnType, TypeInfo, TypeMap, TypeRef};
 
 /// The service behind an operation: any `Fn(Request, RequestContext) -> impl Future<Output =
@@ -46,8 +47,9 @@ where
 pub(crate) enum Reply {
     /// A body, with the type the operation declares (XML roots and CSV rows depend on it).
     Body {
-        /// The response value.
-        value: Box<dyn erased_serde::Serialize>,
+        /// The response value, still typed behind [`ResponseBody`] so JSON and JSV can write it
+        /// without `erased_serde`.
+        value: Box<dyn ResponseBody>,
         /// The declared response type.
         declared: TypeRef,
     },
@@ -234,6 +236,17 @@ impl Registry {
 
     /// The index of the operation named `name`, ignoring ASCII case.
     pub(crate) fn find(&self, name: &str) -> Option<usize> {
+        // Every generic request looks its operation up here: a name that fits is lower-cased on
+        // the stack rather than into a new `String`.
+        let mut buf = [0u8; 64];
+        if let Some(lower) = buf.get_mut(..name.len()) {
+            lower.copy_from_slice(name.as_bytes());
+            lower.make_ascii_lowercase();
+            // ASCII lower-casing keeps UTF-8 valid, so this never falls through.
+            if let Ok(lower) = std::str::from_utf8(lower) {
+                return self.by_name.get(lower).copied();
+            }
+        }
         self.by_name.get(&name.to_ascii_lowercase()).copied()
     }
 

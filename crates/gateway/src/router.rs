@@ -3,6 +3,9 @@
 //! Order: `/api/{Op}` first (it shadows custom routes under `/api`, as upstream), then the REST
 //! routes every operation declares, then `/{fmt}/{reply|oneway|syncreply}/{Op}`.
 
+use std::borrow::Cow;
+use std::ops::Range;
+
 use percent_encoding::percent_decode_str;
 
 use crate::format::Formats;
@@ -43,35 +46,65 @@ impl CompiledRoute {
         }
     }
 
-    /// Matches decoded path segments, returning the bound variables.
-    fn matches(&self, parts: &[String]) -> Option<Vec<(String, String)>> {
-        let mut vars = Vec::new();
+    /// Walks decoded path segments against the template, handing each variable's name and
+    /// segment range to `bind`; false when the path does not fit.
+    ///
+    /// Checking and binding are one walk so that [`CompiledRoute::fits`] (run for every route
+    /// on every request) allocates nothing, and only the chosen route's variables are copied.
+    fn walk<S: AsRef<str>>(&self, parts: &[S], mut bind: impl FnMut(&str, Range<usize>)) -> bool {
         let mut i = 0;
         for (si, seg) in self.segments.iter().enumerate() {
             match seg {
                 Seg::Literal(l) => {
-                    if !parts.get(i).is_some_and(|p| p.eq_ignore_ascii_case(l)) {
-                        return None;
+                    if !parts
+                        .get(i)
+                        .is_some_and(|p| p.as_ref().eq_ignore_ascii_case(l))
+                    {
+                        return false;
                     }
                     i += 1;
                 }
                 Seg::Var(name) => {
-                    vars.push((name.clone(), parts.get(i)?.clone()));
+                    if i >= parts.len() {
+                        return false;
+                    }
+                    bind(name, i..i + 1);
                     i += 1;
                 }
                 Seg::Wildcard(name) => {
                     // Whatever the literals after the wildcard need is left for them.
                     let tail = self.segments.len() - si - 1;
-                    let end = parts.len().checked_sub(tail)?;
+                    let Some(end) = parts.len().checked_sub(tail) else {
+                        return false;
+                    };
                     if end < i {
-                        return None;
+                        return false;
                     }
-                    vars.push((name.clone(), parts[i..end].join("/")));
+                    bind(name, i..end);
                     i = end;
                 }
             }
         }
-        (i == parts.len()).then_some(vars)
+        i == parts.len()
+    }
+
+    /// Whether the decoded path segments fit this route.
+    fn fits<S: AsRef<str>>(&self, parts: &[S]) -> bool {
+        self.walk(parts, |_, _| {})
+    }
+
+    /// Matches decoded path segments, returning the bound variables.
+    fn matches<S: AsRef<str>>(&self, parts: &[S]) -> Option<Vec<(String, String)>> {
+        let mut vars = Vec::new();
+        let fits = self.walk(parts, |name, range| {
+            let value = match parts.get(range.clone()) {
+                Some([one]) => one.as_ref().to_string(),
+                Some(many) => join(many),
+                None => String::new(),
+            };
+            vars.push((name.to_string(), value));
+        });
+        fits.then_some(vars)
     }
 
     /// Higher is better: no wildcard, more literals, a route declared for exactly this verb,
@@ -110,12 +143,33 @@ fn compile_segment(s: &str) -> Seg {
     }
 }
 
+/// Segments joined with `/` (a wildcard's value).
+fn join<S: AsRef<str>>(parts: &[S]) -> String {
+    let mut out = String::new();
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            out.push('/');
+        }
+        out.push_str(p.as_ref());
+    }
+    out
+}
+
 /// Splits a raw path into percent-decoded segments, dropping empty ones (so a trailing or
 /// doubled slash is ignored).
-pub(crate) fn split_path(raw: &str) -> Vec<String> {
+///
+/// The pipeline splits a path once and routes on these; only a segment holding a `%` is decoded
+/// into a new string, the rest borrow the path.
+pub(crate) fn split_path(raw: &str) -> Vec<Cow<'_, str>> {
     raw.split('/')
         .filter(|s| !s.is_empty())
-        .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
+        .map(|s| {
+            if s.contains('%') {
+                percent_decode_str(s).decode_utf8_lossy()
+            } else {
+                Cow::Borrowed(s)
+            }
+        })
         .collect()
 }
 
@@ -128,9 +182,9 @@ pub(crate) enum RouteMatch {
         op: usize,
         /// The format a `/{fmt}/...` route names; `None` for `/api` (JSON, but `Accept` may
         /// still choose the response format).
-        route_format: Option<String>,
-        /// `.ext` on the operation name.
-        suffix: Option<String>,
+        route_format: Option<&'static str>,
+        /// The format `.ext` on the operation name names.
+        suffix: Option<&'static str>,
         /// `Op[]`.
         batch: bool,
         /// `/{fmt}/oneway/...`.
@@ -142,48 +196,49 @@ pub(crate) enum RouteMatch {
         op: usize,
         /// Bound path variables.
         path_vars: Vec<(String, String)>,
-        /// `.ext` on the last segment.
-        suffix: Option<String>,
+        /// The format `.ext` on the last segment names.
+        suffix: Option<&'static str>,
     },
     /// A generic route naming no known operation.
     UnknownOperation {
         /// The name as requested.
         name: String,
         /// The format a `/{fmt}/...` route names.
-        route_format: Option<String>,
-        /// `.ext` on the operation name.
-        suffix: Option<String>,
+        route_format: Option<&'static str>,
+        /// The format `.ext` on the operation name names.
+        suffix: Option<&'static str>,
     },
     /// `OPTIONS` on a known path.
     Options {
         /// Verbs the path accepts.
         allow: String,
-        /// `.ext` on the last segment.
-        suffix: Option<String>,
+        /// The format `.ext` on the last segment names.
+        suffix: Option<&'static str>,
     },
     /// A known path, but not for this verb.
     MethodNotAllowed {
         /// Verbs the path accepts.
         allow: String,
-        /// `.ext` on the last segment.
-        suffix: Option<String>,
+        /// The format `.ext` on the last segment names.
+        suffix: Option<&'static str>,
     },
     /// Nothing matched.
     NotFound {
-        /// `.ext` on the last segment.
-        suffix: Option<String>,
+        /// The format `.ext` on the last segment names.
+        suffix: Option<&'static str>,
     },
 }
 
-/// Splits a `.ext` suffix that names a format off `name`.
-fn split_suffix(name: &str, formats: &Formats) -> (String, Option<String>) {
+/// Splits a `.ext` suffix that names a format off `name`, returning the format's name (the
+/// negotiator looks formats up by name ignoring case, so it stands for the suffix as written).
+fn split_suffix<'a>(name: &'a str, formats: &Formats) -> (&'a str, Option<&'static str>) {
     if let Some((base, ext)) = name.rsplit_once('.')
         && !base.is_empty()
-        && formats.get(ext).is_some()
+        && let Some(f) = formats.get(ext)
     {
-        return (base.to_string(), Some(ext.to_ascii_lowercase()));
+        return (base, Some(f.name()));
     }
-    (name.to_string(), None)
+    (name, None)
 }
 
 /// The router: every REST route compiled once, plus the generic routes.
@@ -244,7 +299,7 @@ impl Router {
     fn generic(
         &self,
         raw_name: &str,
-        route_format: Option<&str>,
+        route_format: Option<&'static str>,
         oneway: bool,
         registry: &Registry,
         formats: &Formats,
@@ -252,54 +307,52 @@ impl Router {
         let (mut name, mut suffix) = split_suffix(raw_name, formats);
         let mut batch = false;
         if let Some(n) = name.strip_suffix("[]") {
-            name = n.to_string();
+            name = n;
             batch = true;
             if suffix.is_none() {
-                let (n2, s2) = split_suffix(&name, formats);
-                name = n2;
-                suffix = s2;
+                (name, suffix) = split_suffix(name, formats);
             }
         }
-        match registry.find(&name) {
+        match registry.find(name) {
             Some(op) => RouteMatch::Generic {
                 op,
-                route_format: route_format.map(str::to_string),
+                route_format,
                 suffix,
                 batch,
                 oneway,
             },
             None => RouteMatch::UnknownOperation {
-                name,
-                route_format: route_format.map(str::to_string),
+                name: name.to_string(),
+                route_format,
                 suffix,
             },
         }
     }
 
-    /// Routes a request. `method` is the effective method (after `X-HTTP-Method-Override`),
-    /// upper case; `HEAD` routes as `GET`.
+    /// Routes a request by its decoded path segments ([`split_path`]). `method` is the
+    /// effective method (after `X-HTTP-Method-Override`), upper case; `HEAD` routes as `GET`.
     pub(crate) fn route(
         &self,
         method: &str,
-        raw_path: &str,
+        parts: &[Cow<'_, str>],
         registry: &Registry,
         formats: &Formats,
     ) -> RouteMatch {
-        let parts = split_path(raw_path);
-        if let [first, name] = parts.as_slice()
+        if let [first, name] = parts
             && first.eq_ignore_ascii_case("api")
         {
             return options_for_generic(method, self.generic(name, None, false, registry, formats));
         }
-        if let Some(m) = self.rest(method, &parts, formats) {
+        if let Some(m) = self.rest(method, parts, formats) {
             return m;
         }
-        if let [fmt, kind, name] = parts.as_slice() {
-            let kind = kind.to_ascii_lowercase();
-            if let Some(f) = formats.get(fmt)
-                && matches!(kind.as_str(), "reply" | "oneway" | "syncreply")
+        if let [fmt, kind, name] = parts
+            && let Some(f) = formats.get(fmt)
+        {
+            let oneway = kind.eq_ignore_ascii_case("oneway");
+            if oneway || kind.eq_ignore_ascii_case("reply") || kind.eq_ignore_ascii_case("syncreply")
             {
-                let m = self.generic(name, Some(f.name()), kind == "oneway", registry, formats);
+                let m = self.generic(name, Some(f.name()), oneway, registry, formats);
                 return options_for_generic(method, m);
             }
         }
@@ -307,82 +360,85 @@ impl Router {
         RouteMatch::NotFound { suffix }
     }
 
-    fn rest(&self, method: &str, parts: &[String], formats: &Formats) -> Option<RouteMatch> {
-        let (mut parts, suffix) = {
-            let mut p = parts.to_vec();
-            let suffix = match p.last_mut() {
-                Some(last) => {
-                    let (base, s) = split_suffix(last, formats);
-                    *last = base;
-                    s
-                }
-                None => None,
-            };
-            (p, suffix)
+    fn rest(&self, method: &str, parts: &[Cow<'_, str>], formats: &Formats) -> Option<RouteMatch> {
+        let (last, suffix) = match parts.last() {
+            Some(last) => split_suffix(last, formats),
+            None => ("", None),
         };
-        let mut candidates = self.candidates(&parts);
-        if candidates.is_empty() && suffix.is_some() {
-            // The dot was part of a value after all (`/files/{name}` with `a.json`).
-            if let (Some(last), Some(s)) = (parts.last_mut(), &suffix) {
-                last.push('.');
-                last.push_str(s);
-            }
-            candidates = self.candidates(&parts);
-            if !candidates.is_empty() {
-                return self.pick(method, candidates, None);
-            }
+        if suffix.is_none() {
+            let candidates = self.candidates(parts);
+            return (!candidates.is_empty()).then(|| self.pick(method, parts, candidates, None));
         }
-        if candidates.is_empty() {
-            return None;
+        // Only a path ending in a format suffix needs segments of its own: the last one without it.
+        let mut stripped: Vec<&str> = parts.iter().map(|p| p.as_ref()).collect();
+        if let Some(l) = stripped.last_mut() {
+            *l = last;
         }
-        self.pick(method, candidates, suffix)
+        let candidates = self.candidates(&stripped);
+        if !candidates.is_empty() {
+            return Some(self.pick(method, &stripped, candidates, suffix));
+        }
+        // The dot was part of a value after all (`/files/{name}` with `a.json`); the suffix goes
+        // back lower-cased, as it always has.
+        let ext = parts
+            .last()
+            .and_then(|l| l.rsplit_once('.'))
+            .map(|(_, ext)| ext.to_ascii_lowercase())
+            .unwrap_or_default();
+        let rejoined = format!("{last}.{ext}");
+        if let Some(l) = stripped.last_mut() {
+            *l = &rejoined;
+        }
+        let candidates = self.candidates(&stripped);
+        (!candidates.is_empty()).then(|| self.pick(method, &stripped, candidates, None))
     }
 
-    fn candidates(&self, parts: &[String]) -> Vec<(&CompiledRoute, Vec<(String, String)>)> {
-        self.routes
-            .iter()
-            .filter_map(|r| r.matches(parts).map(|v| (r, v)))
-            .collect()
+    /// The routes the segments fit, in registration order.
+    fn candidates<S: AsRef<str>>(&self, parts: &[S]) -> Vec<&CompiledRoute> {
+        self.routes.iter().filter(|r| r.fits(parts)).collect()
     }
 
-    fn pick(
+    /// The best of the routes a path fits for `method`, with its variables bound.
+    fn pick<S: AsRef<str>>(
         &self,
         method: &str,
-        candidates: Vec<(&CompiledRoute, Vec<(String, String)>)>,
-        suffix: Option<String>,
-    ) -> Option<RouteMatch> {
+        parts: &[S],
+        candidates: Vec<&CompiledRoute>,
+        suffix: Option<&'static str>,
+    ) -> RouteMatch {
         let routing_method = if method == "HEAD" { "GET" } else { method };
         if method == "OPTIONS" {
-            return Some(RouteMatch::Options {
+            return RouteMatch::Options {
                 allow: allow_header(&candidates),
                 suffix,
-            });
+            };
         }
-        let mut best: Option<(&CompiledRoute, Vec<(String, String)>)> = None;
-        for (r, vars) in &candidates {
+        let mut best: Option<&CompiledRoute> = None;
+        for r in &candidates {
             if !r.allows(routing_method) {
                 continue;
             }
             // Strictly better only: ties go to the first registered route.
-            let better = match &best {
+            let better = match best {
                 None => true,
-                Some((b, _)) => r.score(routing_method) > b.score(routing_method),
+                Some(b) => r.score(routing_method) > b.score(routing_method),
             };
             if better {
-                best = Some((r, vars.clone()));
+                best = Some(r);
             }
         }
-        Some(match best {
-            Some((r, path_vars)) => RouteMatch::Rest {
+        match best {
+            Some(r) => RouteMatch::Rest {
                 op: r.op,
-                path_vars,
+                // A candidate fits by construction, so this always binds.
+                path_vars: r.matches(parts).unwrap_or_default(),
                 suffix,
             },
             None => RouteMatch::MethodNotAllowed {
                 allow: allow_header(&candidates),
                 suffix,
             },
-        })
+        }
     }
 }
 
@@ -404,14 +460,14 @@ fn options_for_generic(method: &str, m: RouteMatch) -> RouteMatch {
 
 /// The `Allow` header for the routes that matched a path: their verbs, `HEAD` with `GET`, and
 /// `OPTIONS`.
-fn allow_header(candidates: &[(&CompiledRoute, Vec<(String, String)>)]) -> String {
+fn allow_header(candidates: &[&CompiledRoute]) -> String {
     fn push(verbs: &mut Vec<String>, v: &str) {
         if !verbs.iter().any(|x| x == v) {
             verbs.push(v.to_string());
         }
     }
     let mut verbs: Vec<String> = Vec::new();
-    for (r, _) in candidates {
+    for r in candidates {
         match &r.verbs {
             None => ALL_VERBS.iter().for_each(|v| push(&mut verbs, v)),
             Some(list) => list.iter().for_each(|v| push(&mut verbs, v)),
@@ -480,7 +536,7 @@ mod tests {
         let a = route("/x", Some("GET,POST"));
         let b = route("/x", Some("PUT"));
         assert_eq!(
-            allow_header(&[(&a, vec![]), (&b, vec![])]),
+            allow_header(&[&a, &b]),
             "GET, POST, PUT, HEAD, OPTIONS"
         );
     }

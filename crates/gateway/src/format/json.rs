@@ -10,7 +10,15 @@ use std::fmt;
 use ::jsv::Value;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use super::{Format, FormatError, ReadContext, WriteContext};
+use super::{Format, FormatError, ReadContext, ResponseBody, WriteContext};
+
+/// Room reserved for a response before writing it: most responses fit, so the buffer is not
+/// regrown (and copied) several times per field-heavy body; larger ones grow from there.
+const INITIAL_CAPACITY: usize = 1024;
+
+fn write_failed(e: serde_json::Error) -> FormatError {
+    FormatError::msg(format!("Could not write JSON: {e}"))
+}
 
 /// The JSON format.
 #[derive(Debug, Clone, Copy, Default)]
@@ -35,8 +43,18 @@ impl Format for Json {
         _ctx: &WriteContext<'_>,
         out: &mut Vec<u8>,
     ) -> Result<(), FormatError> {
-        serde_json::to_writer(out, value)
-            .map_err(|e| FormatError::msg(format!("Could not write JSON: {e}")))
+        out.reserve(INITIAL_CAPACITY);
+        serde_json::to_writer(out, value).map_err(write_failed)
+    }
+
+    fn write_body(
+        &self,
+        value: &dyn ResponseBody,
+        _ctx: &WriteContext<'_>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), FormatError> {
+        out.reserve(INITIAL_CAPACITY);
+        value.write_json(out).map_err(write_failed)
     }
 
     fn read(&self, body: &[u8], ctx: &ReadContext<'_>) -> Option<Result<Value, FormatError>> {

@@ -2,7 +2,11 @@
 
 use ::jsv::Value;
 
-use super::{Format, FormatError, ReadContext, WriteContext};
+use super::{Format, FormatError, ReadContext, ResponseBody, WriteContext};
+
+fn write_failed(e: ::jsv::Error) -> FormatError {
+    FormatError::msg(format!("Could not write JSV: {e}"))
+}
 
 /// The JSV format.
 #[derive(Debug, Clone, Copy, Default)]
@@ -27,14 +31,33 @@ impl Format for Jsv {
         ctx: &WriteContext<'_>,
         out: &mut Vec<u8>,
     ) -> Result<(), FormatError> {
-        let failed = |e: ::jsv::Error| FormatError::msg(format!("Could not write JSV: {e}"));
         if ctx.pretty {
-            let text = ::jsv::to_string_pretty(value).map_err(failed)?;
+            let text = ::jsv::to_string_pretty(value).map_err(write_failed)?;
             out.extend_from_slice(text.as_bytes());
             Ok(())
         } else {
-            ::jsv::to_writer(out, value).map_err(failed)
+            ::jsv::to_writer(out, value).map_err(write_failed)
         }
+    }
+
+    fn write_body(
+        &self,
+        value: &dyn ResponseBody,
+        ctx: &WriteContext<'_>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), FormatError> {
+        // `?debug` output is for people; only the compact form is worth a typed path.
+        if ctx.pretty {
+            return self.write(value.erased(), ctx, out);
+        }
+        let bytes = value.to_jsv().map_err(write_failed)?;
+        // The jsv writer builds its own buffer: take it over rather than copy it.
+        if out.is_empty() {
+            *out = bytes;
+        } else {
+            out.extend_from_slice(&bytes);
+        }
+        Ok(())
     }
 
     fn read(&self, body: &[u8], ctx: &ReadContext<'_>) -> Option<Result<Value, FormatError>> {
