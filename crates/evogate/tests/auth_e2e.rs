@@ -728,7 +728,7 @@ async fn authenticate_errors_match_servicestack() {
         json!({"userName":"","password":""}),
     )
     .await;
-    assert_eq!((st, status_of(&body).0), (400, "ValidationException"));
+    assert_eq!((st, status_of(&body).0), (400, "NotEmpty"));
     let fields: Vec<(&str, &str)> = body["responseStatus"]["errors"]
         .as_array()
         .unwrap()

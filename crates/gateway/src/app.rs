@@ -17,6 +17,7 @@
 
 use std::sync::Arc;
 
+use actix_web::http::header::HeaderValue;
 use actix_web::web;
 
 use crate::bind::Limits;
@@ -73,6 +74,9 @@ pub(crate) struct Inner {
     /// The registry's types plus ServiceStack's error types, which every writer may need.
     pub types: TypeMap,
     pub router: Router,
+    /// `X-Powered-By`, built once from `config.server_header` (`None` if it is not a valid
+    /// header value, in which case the header is left out).
+    pub powered_by: Option<HeaderValue>,
 }
 
 /// A configured host: operations, configuration, authentication and formats.
@@ -109,8 +113,10 @@ impl Gateway {
         let mut types = registry.types().clone();
         types.add(ErrorResponse::type_info());
         let router = Router::new(&registry);
+        let powered_by = HeaderValue::try_from(config.server_header.as_str()).ok();
         Gateway {
             inner: Arc::new(Inner {
+                powered_by,
                 registry,
                 config,
                 auth,

@@ -4,6 +4,7 @@
 //! (with q-values and order) > JSON. API clients that send `*/*` or no `Accept` get JSON; HTML
 //! only goes to clients that prefer `text/html`.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use crate::format::{Format, Formats};
@@ -21,8 +22,9 @@ const JSONP_CONTENT_TYPE: &str = "text/javascript; charset=utf-8";
 pub struct Negotiated {
     /// The format that writes the body.
     pub format: Arc<dyn Format>,
-    /// The response `Content-Type`.
-    pub content_type: String,
+    /// The response `Content-Type`: a static string except for a JSV type taken from `Accept`,
+    /// so cloning a negotiation allocates nothing.
+    pub content_type: Cow<'static, str>,
     /// Human-oriented layout (`?debug` with JSV).
     pub pretty: bool,
     /// The JSONP callback to wrap a JSON body in.
@@ -177,23 +179,25 @@ pub fn negotiate(formats: &Formats, input: &NegotiationInput<'_>) -> Option<Nego
     } else {
         None
     };
-    let content_type = if jsonp.is_some() {
-        JSONP_CONTENT_TYPE.to_string()
+    let content_type: Cow<'static, str> = if jsonp.is_some() {
+        Cow::Borrowed(JSONP_CONTENT_TYPE)
     } else if pretty {
-        PRETTY_JSV_CONTENT_TYPE.to_string()
+        Cow::Borrowed(PRETTY_JSV_CONTENT_TYPE)
     } else if is_jsv {
         match source {
-            Source::Accept(media) => format!("{}; charset=utf-8", media.to_ascii_lowercase()),
+            Source::Accept(media) => {
+                Cow::Owned(format!("{}; charset=utf-8", media.to_ascii_lowercase()))
+            }
             // `/jsv/reply` answers with the JSV type the client asked for (C#'s JsvServiceClient
             // names `application/jsv`), else the documented `text/jsv`.
             Source::Route => match input.accept.and_then(|a| jsv_media_in(formats, a)) {
-                Some(media) => format!("{media}; charset=utf-8"),
-                None => JSV_URL_CONTENT_TYPE.to_string(),
+                Some(media) => Cow::Owned(format!("{media}; charset=utf-8")),
+                None => Cow::Borrowed(JSV_URL_CONTENT_TYPE),
             },
-            Source::Url | Source::Default => JSV_URL_CONTENT_TYPE.to_string(),
+            Source::Url | Source::Default => Cow::Borrowed(JSV_URL_CONTENT_TYPE),
         }
     } else {
-        format.content_type().to_string()
+        Cow::Borrowed(format.content_type())
     };
     Some(Negotiated {
         format,
@@ -210,7 +214,7 @@ mod tests {
 
     fn pick(input: NegotiationInput<'_>) -> (String, String) {
         let n = negotiate(&Formats::standard(), &input).unwrap();
-        (n.format.name().to_string(), n.content_type)
+        (n.format.name().to_string(), n.content_type.into_owned())
     }
 
     #[test]

@@ -7,7 +7,9 @@ use std::io::Read;
 use std::panic::AssertUnwindSafe;
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
+use actix_web::http::header::{
+    ACCEPT, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, HOST, HeaderName, HeaderValue, VARY,
+};
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
 use bytes::Bytes;
 use futures_util::{FutureExt, StreamExt};
@@ -29,7 +31,16 @@ use crate::router::{self, RouteMatch};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OperationName(pub &'static str);
 
+/// The method override as a query or form key.
 const METHOD_OVERRIDE: &str = "X-HTTP-Method-Override";
+
+// Header names the pipeline reads or writes on every request, built once: looking a header up
+// by `&str` parses (and for non-standard names copies) the name each time.
+static METHOD_OVERRIDE_HEADER: HeaderName = HeaderName::from_static("x-http-method-override");
+static X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+static X_POWERED_BY: HeaderName = HeaderName::from_static("x-powered-by");
+static X_AUTOBATCH_COMPLETED: HeaderName = HeaderName::from_static("x-autobatch-completed");
+static VARY_ACCEPT: HeaderValue = HeaderValue::from_static("Accept");
 
 /// Decodes one `application/x-www-form-urlencoded` component: `+` is a space.
 fn form_decode(s: &str) -> String {
@@ -61,12 +72,34 @@ fn pair<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
-fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
+fn header<'a>(req: &'a HttpRequest, name: &HeaderName) -> Option<&'a str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
+/// The request method, upper case; borrowed unless the client sent an extension method in
+/// lower case.
+fn upper_method(m: &str) -> Cow<'_, str> {
+    if m.bytes().any(|b| b.is_ascii_lowercase()) {
+        Cow::Owned(m.to_ascii_uppercase())
+    } else {
+        Cow::Borrowed(m)
+    }
+}
+
+/// A `Content-Type` value without copying it when it is a static string (the usual case: a
+/// format's own type), else `None`.
+fn static_header_value(v: &Cow<'static, str>) -> Option<HeaderValue> {
+    match v {
+        // `from_static` panics on what `HeaderValue::try_from` would reject; check first.
+        Cow::Borrowed(s) if s.bytes().all(|b| (32..127).contains(&b) || b == b'\t') => {
+            Some(HeaderValue::from_static(s))
+        }
+        _ => None,
+    }
+}
+
 fn content_type_essence(req: &HttpRequest) -> Option<String> {
-    header(req, CONTENT_TYPE.as_str()).map(|ct| {
+    header(req, &CONTENT_TYPE).map(|ct| {
         ct.split(';')
             .next()
             .unwrap_or("")
@@ -82,7 +115,7 @@ fn is_https(req: &HttpRequest) -> bool {
     }
     let loopback = req.peer_addr().is_some_and(|a| a.ip().is_loopback());
     loopback
-        && header(req, "X-Forwarded-Proto").is_some_and(|p| p.trim().eq_ignore_ascii_case("https"))
+        && header(req, &X_FORWARDED_PROTO).is_some_and(|p| p.trim().eq_ignore_ascii_case("https"))
 }
 
 fn too_large(limit: usize) -> ApiError {
@@ -101,7 +134,7 @@ async fn read_body(
     limit: usize,
 ) -> Result<Bytes, ApiError> {
     if let Some(len) =
-        header(req, CONTENT_LENGTH.as_str()).and_then(|v| v.trim().parse::<u64>().ok())
+        header(req, &CONTENT_LENGTH).and_then(|v| v.trim().parse::<u64>().ok())
         && len > limit as u64
     {
         return Err(too_large(limit));
@@ -116,7 +149,7 @@ async fn read_body(
         buf.extend_from_slice(&chunk);
     }
     let raw = buf.freeze();
-    let encoding = header(req, CONTENT_ENCODING.as_str()).map(|e| e.trim().to_ascii_lowercase());
+    let encoding = header(req, &CONTENT_ENCODING).map(|e| e.trim().to_ascii_lowercase());
     match encoding.as_deref() {
         None | Some("") | Some("identity") => Ok(raw),
         Some("gzip") | Some("x-gzip") => inflate(flate2::read::GzDecoder::new(&raw[..]), limit),
@@ -160,7 +193,7 @@ fn negotiation_input<'a>(
         suffix,
         query_format: pair(query, "format"),
         route_format,
-        accept: header(req, "Accept"),
+        accept: header(req, &ACCEPT),
         debug: pair(query, "debug"),
         callback: pair(query, "callback"),
     }
@@ -232,15 +265,9 @@ pub(crate) async fn serve(
         }
     };
     let headers = res.headers_mut();
-    headers.insert(
-        actix_web::http::header::VARY,
-        HeaderValue::from_static("Accept"),
-    );
-    if let Ok(v) = HeaderValue::try_from(inner.config.server_header.as_str()) {
-        headers.insert(
-            actix_web::http::header::HeaderName::from_static("x-powered-by"),
-            v,
-        );
+    headers.insert(VARY, VARY_ACCEPT.clone());
+    if let Some(v) = &inner.powered_by {
+        headers.insert(X_POWERED_BY.clone(), v.clone());
     }
     res
 }
@@ -260,13 +287,12 @@ async fn handle(req: &HttpRequest, mut payload: web::Payload, inner: &Inner) -> 
     let mut body: Option<Bytes> = None;
 
     // The effective method: X-HTTP-Method-Override from the header, the query, then a form field.
-    let mut method = req.method().as_str().to_ascii_uppercase();
-    let override_method = header(req, METHOD_OVERRIDE)
+    let mut method = upper_method(req.method().as_str());
+    let override_method = header(req, &METHOD_OVERRIDE_HEADER)
         .or_else(|| pair(&query, METHOD_OVERRIDE))
-        .filter(|m| valid_method(m))
-        .map(str::to_string);
+        .filter(|m| valid_method(m));
     if let Some(m) = override_method {
-        method = m.trim().to_ascii_uppercase();
+        method = Cow::Owned(m.trim().to_ascii_uppercase());
     } else if method == "POST"
         && content_type_essence(req).as_deref() == Some("application/x-www-form-urlencoded")
     {
@@ -274,7 +300,7 @@ async fn handle(req: &HttpRequest, mut payload: web::Payload, inner: &Inner) -> 
             Ok(b) => {
                 let form = parse_pairs(&String::from_utf8_lossy(&b));
                 if let Some(m) = pair(&form, METHOD_OVERRIDE).filter(|m| valid_method(m)) {
-                    method = m.trim().to_ascii_uppercase();
+                    method = Cow::Owned(m.trim().to_ascii_uppercase());
                 }
                 body = Some(b);
             }
@@ -292,7 +318,7 @@ async fn handle(req: &HttpRequest, mut payload: web::Payload, inner: &Inner) -> 
 
     // Split and decoded once: the health check, the metadata check and the router share it.
     let parts = router::split_path(req.path());
-    if matches!(method.as_str(), "GET" | "HEAD") {
+    if matches!(&*method, "GET" | "HEAD") {
         if parts.len() == 1 && parts[0].eq_ignore_ascii_case("health") {
             return HttpResponse::Ok()
                 .content_type("application/json; charset=utf-8")
@@ -409,12 +435,8 @@ async fn handle(req: &HttpRequest, mut payload: web::Payload, inner: &Inner) -> 
     }
 
     // GET and DELETE bodies are ignored (decisions.md 6).
-    let bind_method = if method == "HEAD" {
-        "GET".to_string()
-    } else {
-        method.clone()
-    };
-    let body = if matches!(bind_method.as_str(), "GET" | "DELETE" | "OPTIONS") {
+    let bind_method: &str = if method == "HEAD" { "GET" } else { &method };
+    let body = if matches!(bind_method, "GET" | "DELETE" | "OPTIONS") {
         Bytes::new()
     } else {
         match body {
@@ -426,10 +448,10 @@ async fn handle(req: &HttpRequest, mut payload: web::Payload, inner: &Inner) -> 
         }
     };
 
-    let content_type = header(req, CONTENT_TYPE.as_str());
+    let content_type = header(req, &CONTENT_TYPE);
     let input = BindInput {
         kind,
-        method: &bind_method,
+        method: bind_method,
         content_type,
         body: &body,
         route_format: bind_format,
@@ -463,7 +485,6 @@ async fn handle(req: &HttpRequest, mut payload: web::Payload, inner: &Inner) -> 
         })
     };
     let extras = ctx.take_extras();
-    let https = is_https(req);
 
     let mut res = match outcome {
         Err(panic) => {
@@ -499,15 +520,12 @@ async fn handle(req: &HttpRequest, mut payload: web::Payload, inner: &Inner) -> 
                 }
             };
             if batch && let Ok(v) = HeaderValue::try_from(completed.to_string()) {
-                res.headers_mut().insert(
-                    actix_web::http::header::HeaderName::from_static("x-autobatch-completed"),
-                    v,
-                );
+                res.headers_mut().insert(X_AUTOBATCH_COMPLETED.clone(), v);
             }
             res
         }
     };
-    apply_extras(&mut res, &extras, https);
+    apply_extras(&mut res, &extras, req);
     res.extensions_mut().insert(OperationName(info.name));
     res
 }
@@ -599,7 +617,10 @@ fn write_reply(
         out = wrapped;
     }
     let mut b = HttpResponseBuilder::new(override_status.unwrap_or(StatusCode::OK));
-    b.insert_header((CONTENT_TYPE, neg.content_type.as_str()));
+    match static_header_value(&neg.content_type) {
+        Some(v) => b.insert_header((CONTENT_TYPE, v)),
+        None => b.insert_header((CONTENT_TYPE, &*neg.content_type)),
+    };
     if neg.format.name() == "csv" {
         b.insert_header(("Content-Disposition", response::csv_disposition(info.name)));
     }
@@ -607,7 +628,9 @@ fn write_reply(
 }
 
 /// Adds what the service asked for: headers and cookies (`Secure` over HTTPS).
-fn apply_extras(res: &mut HttpResponse, extras: &ResponseExtras, https: bool) {
+fn apply_extras(res: &mut HttpResponse, extras: &ResponseExtras, req: &HttpRequest) {
+    // Only cookies depend on the transport; most responses set none.
+    let https = !extras.cookies.is_empty() && is_https(req);
     let headers = res.headers_mut();
     for (name, value) in &extras.headers {
         match (
@@ -643,7 +666,7 @@ fn serve_metadata(req: &HttpRequest, inner: &Inner) -> Option<HttpResponse> {
         .into_owned();
     let conn = req.connection_info();
     let origin = format!("{}://{}", conn.scheme(), conn.host());
-    let host = header(req, "Host").unwrap_or(conn.host()).to_string();
+    let host = header(req, &HOST).unwrap_or(conn.host()).to_string();
     let mreq = MetadataRequest {
         path: &path,
         query: req.query_string(),

@@ -194,7 +194,7 @@ fn error_body(
                 wrapped.push(b')');
                 out = wrapped;
             }
-            (out, neg.content_type.clone())
+            (out, neg.content_type.to_string())
         }
         Err(e) => {
             tracing::warn!(format = neg.format.name(), error = %e, "error body fell back to JSON");

@@ -1,7 +1,7 @@
 //! Reading the credentials a request carries in cookies and headers, and minting ids.
 
 use actix_web::HttpRequest;
-use actix_web::http::header::HeaderName;
+use actix_web::http::header::{AUTHORIZATION, HeaderName};
 use rand::Rng;
 use rand::distributions::Alphanumeric;
 
@@ -149,14 +149,30 @@ fn header_value<'a>(req: &'a HttpRequest, name: &HeaderName) -> Option<&'a str> 
         .filter(|v| !v.is_empty())
 }
 
-/// A session parameter as ServiceStack reads it: the `X-ss-*` header first, then the cookie.
-pub fn session_param<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
-    session_param_in(req, &AuthCookies::from_request(req), name)
+/// Whether the request carries any `X-ss-*` header. Most requests carry none, and one pass over
+/// the header names is cheaper than the three lookups a session id would otherwise take.
+fn has_x_ss_headers(req: &HttpRequest) -> bool {
+    // Header names are stored lower case.
+    req.headers()
+        .keys()
+        .any(|k| k.as_str().starts_with("x-ss-"))
 }
 
+/// A session parameter as ServiceStack reads it: the `X-ss-*` header first, then the cookie.
+pub fn session_param<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
+    session_param_in(
+        req,
+        &AuthCookies::from_request(req),
+        has_x_ss_headers(req),
+        name,
+    )
+}
+
+/// [`session_param`] with the cookies read and the `X-ss-*` check done.
 fn session_param_in<'a>(
     req: &'a HttpRequest,
     cookies: &AuthCookies<'a>,
+    x_ss_headers: bool,
     name: &str,
 ) -> Option<&'a str> {
     let (header_name, cookie) = match name {
@@ -165,6 +181,9 @@ fn session_param_in<'a>(
         SS_OPT => (&X_SS_OPT, cookies.ss_opt),
         _ => return cookie(req, name),
     };
+    if !x_ss_headers {
+        return cookie;
+    }
     header_value(req, header_name).or(cookie)
 }
 
@@ -176,15 +195,16 @@ pub fn session_id(req: &HttpRequest) -> Option<&str> {
 
 /// [`session_id`] with the cookies already read.
 pub fn session_id_in<'a>(req: &'a HttpRequest, cookies: &AuthCookies<'a>) -> Option<&'a str> {
-    let perm =
-        session_param_in(req, cookies, SS_OPT).is_some_and(|o| o.eq_ignore_ascii_case("perm"));
+    let x_ss = has_x_ss_headers(req);
+    let perm = session_param_in(req, cookies, x_ss, SS_OPT)
+        .is_some_and(|o| o.eq_ignore_ascii_case("perm"));
     let (first, second) = if perm {
         (SS_PID, SS_ID)
     } else {
         (SS_ID, SS_PID)
     };
-    session_param_in(req, cookies, first)
-        .or_else(|| session_param_in(req, cookies, second))
+    session_param_in(req, cookies, x_ss, first)
+        .or_else(|| session_param_in(req, cookies, x_ss, second))
         .filter(|id| is_session_id(id))
 }
 
@@ -192,8 +212,8 @@ pub fn session_id_in<'a>(req: &'a HttpRequest, cookies: &AuthCookies<'a>) -> Opt
 pub fn all_session_ids(req: &HttpRequest) -> Vec<String> {
     let mut ids: Vec<String> = Vec::new();
     for v in [
-        header(req, "X-ss-id"),
-        header(req, "X-ss-pid"),
+        header_value(req, &X_SS_ID),
+        header_value(req, &X_SS_PID),
         cookie(req, SS_ID),
         cookie(req, SS_PID),
     ]
@@ -218,7 +238,7 @@ pub enum Authorization<'a> {
 
 /// Parses the `Authorization` header; other schemes are ignored.
 pub fn authorization(req: &HttpRequest) -> Option<Authorization<'_>> {
-    let value = header(req, "Authorization")?;
+    let value = header_value(req, &AUTHORIZATION)?;
     let (scheme, rest) = value.split_once(' ')?;
     let rest = rest.trim();
     if rest.is_empty() {

@@ -775,15 +775,8 @@ impl Inner {
                 if p.is_none() {
                     errors.push(not_empty("Password", "Password"));
                 }
-                let message = errors
-                    .first()
-                    .map(|e| e.message.clone())
-                    .unwrap_or_default();
-                let mut e = ApiError::new(400, "ValidationException", message);
-                for f in errors {
-                    e = e.with_field_error(f.field_name, f.error_code, f.message);
-                }
-                return Err(e);
+                // decisions.md 17: the top-level code and message are the first field's.
+                return Err(ApiError::validation_errors(errors));
             }
         };
         let user = self.check_password(http, &user_name, password).await?;

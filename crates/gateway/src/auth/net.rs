@@ -7,6 +7,11 @@ use std::net::IpAddr;
 use std::str::FromStr;
 
 use actix_web::HttpRequest;
+use actix_web::http::header::HeaderName;
+
+// Built once: a lookup by `&str` parses and copies the name on every request.
+static X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+static X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 
 /// An address block such as `127.0.0.0/8` or `::1/128` (a bare address is a single host).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,7 +117,7 @@ pub fn is_secure(
 pub fn request_is_secure(req: &HttpRequest, proxies: &[IpNet]) -> bool {
     let proto = req
         .headers()
-        .get("X-Forwarded-Proto")
+        .get(&X_FORWARDED_PROTO)
         .and_then(|v| v.to_str().ok());
     is_secure(
         req.app_config().secure(),
@@ -157,7 +162,7 @@ pub fn client_ip(
 pub fn request_client_ip(req: &HttpRequest, proxies: &[IpNet]) -> Option<IpAddr> {
     let xff = req
         .headers()
-        .get("X-Forwarded-For")
+        .get(&X_FORWARDED_FOR)
         .and_then(|v| v.to_str().ok());
     client_ip(req.peer_addr().map(|a| a.ip()), xff, proxies)
 }
