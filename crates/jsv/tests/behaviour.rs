@@ -1,4 +1,4 @@
-//! Reader and writer behaviour beyond the vectors: evogate's choices (docs/compatibility-jsv.md)
+//! Reader and writer behaviour beyond the vectors: evogate's choices (docs/compatibility.md)
 //! and the `Value` tree as a type-driven deserializer.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]

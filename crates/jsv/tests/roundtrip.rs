@@ -9,7 +9,7 @@ use proptest::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// JSV cannot spell a list whose only item is empty (`[]` is the empty list), so generated
-/// trees avoid that one shape (documented in docs/compatibility-jsv.md).
+/// trees avoid that one shape (documented in docs/compatibility.md).
 fn spellable(v: &Value) -> bool {
     match v {
         Value::Null | Value::String(_) => true,

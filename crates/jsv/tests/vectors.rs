@@ -6,7 +6,7 @@
 //! is a struct with serde renames, `decimal` is `rust_decimal` with `serde-with-str`, dates
 //! and durations are `jsv::types`, ...). The only expected results are the vector file's.
 //! Vectors that evogate answers differently on purpose are listed in [`ALLOWED`] and in
-//! `docs/compatibility-jsv.md`.
+//! `docs/compatibility.md`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
@@ -19,7 +19,7 @@ use serde::ser::{self, SerializeMap, SerializeSeq, SerializeStruct};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value as J, json};
 
-/// Vectors evogate deliberately answers differently; see docs/compatibility-jsv.md.
+/// Vectors evogate deliberately answers differently; see docs/compatibility.md.
 const ALLOWED: &[(&str, &str)] = &[
     (
         "str-empty-top-as-object",
@@ -1125,7 +1125,7 @@ fn all_vectors() {
     assert_eq!(passed + allowed_failures.len(), vectors.len());
     // Every allow-listed id exists and is documented.
     let doc = std::fs::read_to_string(format!(
-        "{}/../../docs/compatibility-jsv.md",
+        "{}/../../docs/compatibility.md",
         env!("CARGO_MANIFEST_DIR")
     ))
     .unwrap_or_default();
@@ -1136,7 +1136,7 @@ fn all_vectors() {
         );
         assert!(
             doc.contains(id),
-            "{id} is allow-listed but not in docs/compatibility-jsv.md"
+            "{id} is allow-listed but not in docs/compatibility.md"
         );
     }
 }
