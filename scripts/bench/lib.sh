@@ -8,6 +8,8 @@
 #   BENCH_OUT       where raw results go (default target/bench-results)
 #   SERVER_CPU / CLIENT_CPU   cores for taskset (default 0 / 1)
 #   BENCH_NO_BUILD=1          skip `cargo build --release -p bench`
+#   BENCH_BIN       the bench-server binary (default target/release/bench-server; point it at a
+#                   copy to keep one binary across runs, the target dir being shared)
 
 set -euo pipefail
 
@@ -20,7 +22,7 @@ BENCH_WARMUP="${BENCH_WARMUP:-2}"
 SERVER_CPU="${SERVER_CPU:-0}"
 CLIENT_CPU="${CLIENT_CPU:-1}"
 TARGET_DIR="${CARGO_TARGET_DIR:-$REPO_ROOT/target}"
-BENCH_BIN="$TARGET_DIR/release/bench-server"
+BENCH_BIN="${BENCH_BIN:-$TARGET_DIR/release/bench-server}"
 BENCH_OUT="${BENCH_OUT:-$TARGET_DIR/bench-results}"
 BASE_URL="http://127.0.0.1:$BENCH_PORT"
 SERVER_PID=""
@@ -156,7 +158,7 @@ header_md() {
 
 $2
 
-- Date: $(date -u '+%Y-%m-%d %H:%M UTC'); commit $(commit_desc); release build (\`cargo build --release -p bench\`, workspace profile: opt-level 3, line tables).
+- Date: $(date -u '+%Y-%m-%d %H:%M UTC'); commit $(commit_desc); release build (\`cargo build --release -p bench\`, workspace profile: opt-level 3, line tables); binary built $(date -u -r "$BENCH_BIN" '+%H:%M UTC'), sha256 $(sha256sum "$BENCH_BIN" | cut -c1-12) (the target dir is shared: other builds may replace it between runs).
 - Machine: $(machine_desc). Loopback only.
 - Server: \`bench-server serve\` (crates/bench), one actix worker, pinned with \`taskset -c $SERVER_CPU\` (its blocking threads and the SQLite writer thread share that core).
 - Load: wrk $(wrk -v 2>&1 | head -n1 | awk '{print $2}'), \`taskset -c $CLIENT_CPU wrk -t1 -cN -d${BENCH_DURATION}s --latency\`, ${BENCH_WARMUP} s warm-up per endpoint, then ${BENCH_ROUNDS} rounds in which every endpoint runs once, in order (A, B, C, ..., A, B, C, ...).

@@ -91,25 +91,28 @@ struct AcceptEntry<'a> {
     q: f32,
 }
 
+/// One media range with its q-value; `None` for an empty range.
+fn parse_entry(part: &str) -> Option<AcceptEntry<'_>> {
+    let mut params = part.split(';');
+    let media = params.next()?.trim();
+    if media.is_empty() {
+        return None;
+    }
+    let mut q = 1.0_f32;
+    for p in params {
+        if let Some((k, v)) = p.split_once('=')
+            && k.trim().eq_ignore_ascii_case("q")
+        {
+            q = v.trim().parse::<f32>().unwrap_or(0.0).clamp(0.0, 1.0);
+        }
+    }
+    Some(AcceptEntry { media, q })
+}
+
 fn parse_accept(accept: &str) -> Vec<AcceptEntry<'_>> {
     let mut entries: Vec<AcceptEntry<'_>> = accept
         .split(',')
-        .filter_map(|part| {
-            let mut params = part.split(';');
-            let media = params.next()?.trim();
-            if media.is_empty() {
-                return None;
-            }
-            let mut q = 1.0_f32;
-            for p in params {
-                if let Some((k, v)) = p.split_once('=')
-                    && k.trim().eq_ignore_ascii_case("q")
-                {
-                    q = v.trim().parse::<f32>().unwrap_or(0.0).clamp(0.0, 1.0);
-                }
-            }
-            Some(AcceptEntry { media, q })
-        })
+        .filter_map(parse_entry)
         .filter(|e| e.q > 0.0)
         .collect();
     // Stable: equal q-values keep the client's order.
@@ -117,10 +120,25 @@ fn parse_accept(accept: &str) -> Vec<AcceptEntry<'_>> {
     entries
 }
 
+/// The format a single media range selects.
+fn format_for<'a>(formats: &Formats, media: &'a str) -> Option<(Arc<dyn Format>, &'a str)> {
+    if media == "*/*" || media.eq_ignore_ascii_case("application/*") {
+        return formats.get("json").map(|f| (f.clone(), media));
+    }
+    formats.by_media_type(media).map(|f| (f.clone(), media))
+}
+
 /// The format the client's `Accept` header prefers, with the media type that selected it.
 fn from_accept<'a>(formats: &Formats, accept: &'a str) -> Option<(Arc<dyn Format>, &'a str)> {
+    // One range (curl's `*/*`, most API clients' one type) needs no list to sort.
+    if !accept.contains(',') {
+        return parse_entry(accept)
+            .filter(|e| e.q > 0.0)
+            .and_then(|e| format_for(formats, e.media));
+    }
     for e in parse_accept(accept) {
         let media = e.media;
+        // `*/*` decides even when there is no JSON format to give.
         if media == "*/*" || media.eq_ignore_ascii_case("application/*") {
             return formats.get("json").map(|f| (f.clone(), media));
         }
@@ -133,10 +151,28 @@ fn from_accept<'a>(formats: &Formats, accept: &'a str) -> Option<(Arc<dyn Format
 
 /// The JSV media type an `Accept` header names, if any.
 fn jsv_media_in(formats: &Formats, accept: &str) -> Option<String> {
+    // Every `/jsv/reply` request asks this, and most send `*/*`: a header that names none of the
+    // JSV format's media types anywhere cannot select it, so skip parsing and sorting it.
+    let names_jsv = formats
+        .iter()
+        .filter(|f| f.name() == "jsv")
+        .flat_map(|f| f.media_types().iter())
+        .any(|m| contains_ignore_ascii_case(accept, m));
+    if !names_jsv {
+        return None;
+    }
     parse_accept(accept).into_iter().find_map(|e| {
         let f = formats.by_media_type(e.media)?;
         (f.name() == "jsv").then(|| e.media.to_ascii_lowercase())
     })
+}
+
+fn contains_ignore_ascii_case(haystack: &str, needle: &str) -> bool {
+    needle.is_empty()
+        || haystack
+            .as_bytes()
+            .windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
 }
 
 /// Picks the response format for a request.

@@ -20,10 +20,10 @@ use crate::bind::{BindInput, RouteKind};
 use crate::context::{RequestContext, ResponseExtras, Session};
 use crate::error::ApiError;
 use crate::format::WriteContext;
-use crate::meta::TypeInfo;
+use crate::meta::{TypeInfo, TypeRef};
 use crate::metadata::{self, MetadataRequest};
 use crate::negotiate::{Negotiated, NegotiationInput, negotiate};
-use crate::registry::{BatchOutcome, Reply};
+use crate::registry::{BatchOutcome, ErasedOperation, Reply};
 use crate::response::{self, ErrorDetail, ErrorEnv};
 use crate::router::{self, RouteMatch};
 
@@ -86,16 +86,13 @@ fn upper_method(m: &str) -> Cow<'_, str> {
     }
 }
 
-/// A `Content-Type` value without copying it when it is a static string (the usual case: a
-/// format's own type), else `None`.
-fn static_header_value(v: &Cow<'static, str>) -> Option<HeaderValue> {
-    match v {
-        // `from_static` panics on what `HeaderValue::try_from` would reject; check first.
-        Cow::Borrowed(s) if s.bytes().all(|b| (32..127).contains(&b) || b == b'\t') => {
-            Some(HeaderValue::from_static(s))
-        }
-        _ => None,
-    }
+/// A header value for a static string without copying it, or `None` when it is not a valid
+/// header value.
+fn static_header_value(s: &'static str) -> Option<HeaderValue> {
+    // `from_static` panics on what `HeaderValue::try_from` would reject; check first.
+    s.bytes()
+        .all(|b| (32..127).contains(&b) || b == b'\t')
+        .then(|| HeaderValue::from_static(s))
 }
 
 fn content_type_essence(req: &HttpRequest) -> Option<String> {
@@ -133,8 +130,7 @@ async fn read_body(
     payload: &mut web::Payload,
     limit: usize,
 ) -> Result<Bytes, ApiError> {
-    if let Some(len) =
-        header(req, &CONTENT_LENGTH).and_then(|v| v.trim().parse::<u64>().ok())
+    if let Some(len) = header(req, &CONTENT_LENGTH).and_then(|v| v.trim().parse::<u64>().ok())
         && len > limit as u64
     {
         return Err(too_large(limit));
@@ -277,7 +273,9 @@ fn is_metadata_path(parts: &[Cow<'_, str>]) -> bool {
     match parts {
         [] => false,
         [a] => is(a, "metadata") || is(a, "types") || is(a, "api"),
-        [a, b, ..] => is(a, "metadata") || is(a, "types") || (is(b, "metadata") && parts.len() == 2),
+        [a, b, ..] => {
+            is(a, "metadata") || is(a, "types") || (is(b, "metadata") && parts.len() == 2)
+        }
     }
 }
 
@@ -505,7 +503,7 @@ async fn handle(req: &HttpRequest, mut payload: web::Payload, inner: &Inner) -> 
             result,
         }) => {
             let mut res = match result {
-                Ok(reply) => write_reply(reply, &neg, info, inner, oneway, &extras, &errs),
+                Ok(reply) => write_reply(reply, &*entry, &neg, inner, oneway, &extras, &errs),
                 Err(e) => {
                     let meta = (batch && failed_in_handler).then(|| {
                         HashMap::from([("AutoBatchIndex".to_string(), completed.to_string())])
@@ -567,19 +565,21 @@ fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
     }
 }
 
-/// Writes a successful reply in the negotiated format.
+/// Writes a successful reply of the operation `entry` in the negotiated format.
 fn write_reply(
     reply: Reply,
+    entry: &dyn ErasedOperation,
     neg: &Negotiated,
-    info: &'static TypeInfo,
     inner: &Inner,
     oneway: bool,
     extras: &ResponseExtras,
     errs: &ErrCtx<'_>,
 ) -> HttpResponse {
+    let info = entry.info();
+    let declared = entry.declared();
     let override_status = extras.status.and_then(|s| StatusCode::from_u16(s).ok());
-    let (value, declared) = match reply {
-        Reply::Body { value, declared } if !oneway => (value, declared),
+    let (value, list) = match reply {
+        Reply::Body { value, list } if !oneway => (value, list),
         _ => {
             // An empty body: actix writes `Content-Length: 0`, except on a 204 where RFC 9110
             // forbids the header.
@@ -587,9 +587,15 @@ fn write_reply(
                 .finish();
         }
     };
+    // A batch answers a list of the declared type; only then is a root built per request.
+    let list_root = list.then(|| declared.map(|d| TypeRef::List(Box::new(d.clone()))));
+    let root = match &list_root {
+        Some(l) => l.as_ref(),
+        None => declared,
+    };
     let ctx = WriteContext {
         types: &inner.types,
-        root: Some(&declared),
+        root,
         operation: info.name,
         pretty: neg.pretty,
     };
@@ -617,7 +623,12 @@ fn write_reply(
         out = wrapped;
     }
     let mut b = HttpResponseBuilder::new(override_status.unwrap_or(StatusCode::OK));
-    match static_header_value(&neg.content_type) {
+    // Usually a format's own static type: no copy into a new header value.
+    let static_value = match &neg.content_type {
+        Cow::Borrowed(s) => static_header_value(s),
+        Cow::Owned(_) => None,
+    };
+    match static_value {
         Some(v) => b.insert_header((CONTENT_TYPE, v)),
         None => b.insert_header((CONTENT_TYPE, &*neg.content_type)),
     };

@@ -20,12 +20,12 @@ use crate::meta::{Operation, Primitive, ReturnType, TypeInfo, TypeMap, TypeRef};
 /// The service behind an operation: any `Fn(Request, RequestContext) -> impl Future<Output =
 /// Result<Response, ApiError>>`.
 pub trait Handler<Op: Operation>: Send + Sync + 'static {
+    /// What a call returns. Kept concrete so the registry boxes it once, together with turning
+    /// the response into a [`Reply`], instead of boxing it twice per request.
+    type Future: Future<Output = Result<Op::Response, ApiError>> + 'static;
+
     /// Serves one request.
-    fn call(
-        &self,
-        req: Op,
-        ctx: RequestContext,
-    ) -> LocalBoxFuture<'static, Result<Op::Response, ApiError>>;
+    fn call(&self, req: Op, ctx: RequestContext) -> Self::Future;
 }
 
 impl<Op, F, Fut> Handler<Op> for F
@@ -34,24 +34,23 @@ where
     F: Fn(Op, RequestContext) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<Op::Response, ApiError>> + 'static,
 {
-    fn call(
-        &self,
-        req: Op,
-        ctx: RequestContext,
-    ) -> LocalBoxFuture<'static, Result<Op::Response, ApiError>> {
-        Box::pin((self)(req, ctx))
+    type Future = Fut;
+
+    fn call(&self, req: Op, ctx: RequestContext) -> Fut {
+        (self)(req, ctx)
     }
 }
 
 /// What a successful call answers with.
 pub(crate) enum Reply {
-    /// A body, with the type the operation declares (XML roots and CSV rows depend on it).
+    /// A body; its declared type is [`ErasedOperation::declared`] (XML roots and CSV rows depend
+    /// on it), or a list of it for a batch.
     Body {
         /// The response value, still typed behind [`ResponseBody`] so JSON and JSV can write it
         /// without `erased_serde`.
         value: Box<dyn ResponseBody>,
-        /// The declared response type.
-        declared: TypeRef,
+        /// The answer of a batch: a list of the declared type.
+        list: bool,
     },
     /// A void operation: `204 No Content`.
     Void,
@@ -71,6 +70,10 @@ pub(crate) struct BatchOutcome {
 pub(crate) trait ErasedOperation: Send + Sync {
     /// The request DTO's description.
     fn info(&self) -> &'static TypeInfo;
+
+    /// The declared response type, `None` for a void operation; worked out once at registration
+    /// (building it allocates).
+    fn declared(&self) -> Option<&TypeRef>;
 
     /// Binds one request DTO from `input` and runs the handler.
     ///
@@ -92,6 +95,8 @@ pub(crate) trait ErasedOperation: Send + Sync {
 
 struct Typed<Op, H> {
     handler: H,
+    /// [`declared_response`] of `Op`.
+    declared: Option<TypeRef>,
     _op: PhantomData<fn() -> Op>,
 }
 
@@ -111,6 +116,10 @@ impl<Op: Operation, H: Handler<Op>> ErasedOperation for Typed<Op, H> {
         Op::type_info()
     }
 
+    fn declared(&self) -> Option<&TypeRef> {
+        self.declared.as_ref()
+    }
+
     fn call(
         self: Arc<Self>,
         input: &BindInput<'_>,
@@ -123,10 +132,10 @@ impl<Op: Operation, H: Handler<Op>> ErasedOperation for Typed<Op, H> {
         let fut = self.handler.call(req, ctx);
         Box::pin(async move {
             let value = fut.await?;
-            Ok(match declared_response::<Op>() {
-                Some(declared) => Reply::Body {
+            Ok(match self.declared {
+                Some(_) => Reply::Body {
                     value: Box::new(value),
-                    declared,
+                    list: false,
                 },
                 None => Reply::Void,
             })
@@ -163,10 +172,10 @@ impl<Op: Operation, H: Handler<Op>> ErasedOperation for Typed<Op, H> {
                 }
             }
             let completed = out.len();
-            let result = Ok(match declared_response::<Op>() {
-                Some(declared) => Reply::Body {
+            let result = Ok(match self.declared {
+                Some(_) => Reply::Body {
                     value: Box::new(out),
-                    declared: TypeRef::List(Box::new(declared)),
+                    list: true,
                 },
                 None => Reply::Void,
             });
@@ -209,6 +218,7 @@ impl Registry {
         let index = self.ops.len();
         self.ops.push(Arc::new(Typed::<Op, H> {
             handler,
+            declared: declared_response::<Op>(),
             _op: PhantomData,
         }));
         self.by_name

@@ -90,6 +90,11 @@ impl CompiledRoute {
 
     /// Whether the decoded path segments fit this route.
     fn fits<S: AsRef<str>>(&self, parts: &[S]) -> bool {
+        // Every route is tried on every request; without a wildcard a route takes exactly one
+        // segment per template segment, so most are ruled out before any text is compared.
+        if !self.wildcard && self.segments.len() != parts.len() {
+            return false;
+        }
         self.walk(parts, |_, _| {})
     }
 
@@ -350,7 +355,9 @@ impl Router {
             && let Some(f) = formats.get(fmt)
         {
             let oneway = kind.eq_ignore_ascii_case("oneway");
-            if oneway || kind.eq_ignore_ascii_case("reply") || kind.eq_ignore_ascii_case("syncreply")
+            if oneway
+                || kind.eq_ignore_ascii_case("reply")
+                || kind.eq_ignore_ascii_case("syncreply")
             {
                 let m = self.generic(name, Some(f.name()), oneway, registry, formats);
                 return options_for_generic(method, m);
@@ -535,10 +542,7 @@ mod tests {
     fn allow_lists_verbs() {
         let a = route("/x", Some("GET,POST"));
         let b = route("/x", Some("PUT"));
-        assert_eq!(
-            allow_header(&[&a, &b]),
-            "GET, POST, PUT, HEAD, OPTIONS"
-        );
+        assert_eq!(allow_header(&[&a, &b]), "GET, POST, PUT, HEAD, OPTIONS");
     }
 
     #[test]

@@ -1,35 +1,202 @@
-//! Password hashing with argon2id, off the async workers and with a cap on concurrency.
+//! Password hashing with argon2id on a small pool of dedicated threads.
 //!
-//! One verification costs about 19 MiB and tens of milliseconds of CPU, so they run on
-//! blocking threads behind a semaphore sized to the number of cores: a flood of logins queues
-//! instead of exhausting memory or starving other requests.
+//! One argon2id computation needs 19 MiB and tens of milliseconds of CPU. Running them on the
+//! general blocking pool let every one of its (up to 512) threads keep its own 19 MiB in its
+//! malloc arena: a login flood grew the process to gigabytes (docs/bench-auth.md). Instead,
+//! exactly as many threads as there are cores run every hash and verification, each reusing
+//! one memory buffer for its whole life, so memory stays at cores × 19 MiB whatever the load,
+//! and a flood of logins queues (with back-pressure on the channel) rather than exhausting the
+//! machine or starving other requests.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
-use tokio::sync::Semaphore;
+use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
+use subtle::ConstantTimeEq;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::error::ApiError;
 
-/// argon2id with m = 19 MiB, t = 2, p = 1 (decisions.md item 24, the OWASP baseline).
-fn hasher() -> Result<Argon2<'static>, ApiError> {
-    let params = Params::new(19 * 1024, 2, 1, None).map_err(ApiError::internal)?;
-    Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
+/// argon2id memory cost in KiB (decisions.md item 24, the OWASP baseline).
+const M_COST: u32 = 19 * 1024;
+/// argon2id passes.
+const T_COST: u32 = 2;
+/// argon2id lanes.
+const P_COST: u32 = 1;
+/// Length of a new hash's output in bytes.
+const OUTPUT_LEN: usize = 32;
+/// Stored hashes asking for more memory than this (in 1 KiB blocks) are refused rather than
+/// computed, so a tampered hash cannot make a verification allocate without bound.
+const MAX_BLOCKS: usize = 64 * 1024;
+/// Jobs waiting for a thread; further callers wait asynchronously for room.
+const QUEUE: usize = 1024;
+
+fn params() -> Result<Params, ApiError> {
+    Params::new(M_COST, T_COST, P_COST, Some(OUTPUT_LEN)).map_err(ApiError::internal)
 }
 
-fn permits() -> &'static Semaphore {
-    static PERMITS: OnceLock<Semaphore> = OnceLock::new();
-    PERMITS
-        .get_or_init(|| Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())))
+/// Runs argon2 into `out` with `buf` as its working memory, growing `buf` only when needed.
+fn compute(
+    algorithm: Algorithm,
+    version: Version,
+    params: Params,
+    password: &[u8],
+    salt: &[u8],
+    out: &mut [u8],
+    buf: &mut Vec<Block>,
+) -> Result<(), argon2::Error> {
+    let need = params.block_count();
+    if need > MAX_BLOCKS {
+        return Err(argon2::Error::MemoryTooMuch);
+    }
+    if buf.len() < need {
+        buf.resize(need, Block::default());
+    }
+    Argon2::new(algorithm, version, params).hash_password_into_with_memory(
+        password,
+        salt,
+        out,
+        &mut buf[..need],
+    )
+}
+
+/// A new PHC string (`$argon2id$v=19$m=19456,t=2,p=1$...`) for `password`.
+fn hash_with(password: &str, buf: &mut Vec<Block>) -> Result<String, ApiError> {
+    let salt = SaltString::generate(&mut OsRng);
+    let mut salt_bytes = [0u8; 64];
+    let salt_raw = salt
+        .as_salt()
+        .decode_b64(&mut salt_bytes)
+        .map_err(ApiError::internal)?;
+    let params = params()?;
+    let mut out = [0u8; OUTPUT_LEN];
+    compute(
+        Algorithm::Argon2id,
+        Version::V0x13,
+        params.clone(),
+        password.as_bytes(),
+        salt_raw,
+        &mut out,
+        buf,
+    )
+    .map_err(ApiError::internal)?;
+    let phc = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(&params).map_err(ApiError::internal)?,
+        salt: Some(salt.as_salt()),
+        hash: Some(Output::new(&out).map_err(ApiError::internal)?),
+    };
+    Ok(phc.to_string())
+}
+
+/// Whether `password` matches the PHC string `hash`; any malformed hash is a mismatch.
+fn matches(password: &str, hash: &str, buf: &mut Vec<Block>) -> bool {
+    let Ok(parsed) = PasswordHash::new(hash) else {
+        return false;
+    };
+    let (Ok(algorithm), Some(expected), Some(salt)) = (
+        Algorithm::try_from(parsed.algorithm),
+        parsed.hash,
+        parsed.salt,
+    ) else {
+        return false;
+    };
+    let version = match parsed.version.map(Version::try_from).transpose() {
+        Ok(v) => v.unwrap_or_default(),
+        Err(_) => return false,
+    };
+    let Ok(params) = Params::try_from(&parsed) else {
+        return false;
+    };
+    let mut salt_bytes = [0u8; 64];
+    let Ok(salt_raw) = salt.decode_b64(&mut salt_bytes) else {
+        return false;
+    };
+    let mut out = vec![0u8; expected.len()];
+    if compute(
+        algorithm,
+        version,
+        params,
+        password.as_bytes(),
+        salt_raw,
+        &mut out,
+        buf,
+    )
+    .is_err()
+    {
+        return false;
+    }
+    expected.as_bytes().ct_eq(&out).into()
 }
 
 /// A hash of a password nobody has: verified when the user name is unknown, so that an unknown
 /// name and a wrong password cost the same time.
-fn dummy_hash() -> &'static str {
+fn dummy_hash(buf: &mut Vec<Block>) -> &'static str {
     static DUMMY: OnceLock<String> = OnceLock::new();
-    DUMMY.get_or_init(|| hash_blocking("evogate-timing-equaliser").unwrap_or_default())
+    DUMMY.get_or_init(|| hash_with("evogate-timing-equaliser", buf).unwrap_or_default())
+}
+
+/// Verifies with `buf`; `hash == None` verifies against the dummy hash and answers `false`.
+fn verify_with(password: &str, hash: Option<&str>, buf: &mut Vec<Block>) -> bool {
+    match hash {
+        Some(h) => matches(password, h, buf),
+        None => {
+            let dummy = dummy_hash(buf);
+            // Computed for its cost only: an unknown user never signs in.
+            let _ = matches(password, dummy, buf);
+            false
+        }
+    }
+}
+
+type Job = Box<dyn FnOnce(&mut Vec<Block>) + Send>;
+
+/// The sending half of the argon2 threads' queue, started on first use.
+fn queue() -> &'static mpsc::Sender<Job> {
+    static QUEUE_TX: OnceLock<mpsc::Sender<Job>> = OnceLock::new();
+    QUEUE_TX.get_or_init(|| {
+        let (tx, rx) = mpsc::channel::<Job>(QUEUE);
+        let rx = Arc::new(Mutex::new(rx));
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        for i in 0..threads {
+            let rx = Arc::clone(&rx);
+            let spawned = std::thread::Builder::new()
+                .name(format!("argon2-{i}"))
+                .spawn(move || {
+                    let mut buf = Vec::new();
+                    loop {
+                        // One thread waits on the channel at a time; the others wait for the lock.
+                        let job = rx.lock().unwrap_or_else(|e| e.into_inner()).blocking_recv();
+                        match job {
+                            Some(job) => job(&mut buf),
+                            None => break,
+                        }
+                    }
+                });
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "cannot start an argon2 thread");
+            }
+        }
+        tx
+    })
+}
+
+/// Runs `f` on an argon2 thread and awaits its answer.
+async fn run<R: Send + 'static>(
+    f: impl FnOnce(&mut Vec<Block>) -> R + Send + 'static,
+) -> Result<R, ApiError> {
+    let (tx, rx) = oneshot::channel();
+    let job: Job = Box::new(move |buf| {
+        let _ = tx.send(f(buf));
+    });
+    queue()
+        .send(job)
+        .await
+        .map_err(|_| ApiError::internal("the argon2 threads are gone"))?;
+    rx.await
+        .map_err(|_| ApiError::internal("an argon2 job was dropped"))
 }
 
 /// Hashes on the current thread; only for blocking contexts (CLI, tests, start-up).
@@ -37,50 +204,29 @@ fn dummy_hash() -> &'static str {
 /// # Errors
 /// 500 if argon2 fails, which only happens with invalid parameters.
 pub fn hash_blocking(password: &str) -> Result<String, ApiError> {
-    let salt = SaltString::generate(&mut OsRng);
-    hasher()?
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(ApiError::internal)
+    hash_with(password, &mut Vec::new())
 }
 
 /// Verifies on the current thread; `hash == None` verifies against a dummy hash and fails.
 pub fn verify_blocking(password: &str, hash: Option<&str>) -> bool {
-    let (hash, real) = match hash {
-        Some(h) => (h, true),
-        None => (dummy_hash(), false),
-    };
-    let Ok(parsed) = PasswordHash::new(hash) else {
-        return false;
-    };
-    let Ok(argon) = hasher() else {
-        return false;
-    };
-    // Verification runs even for unknown users; only then is the answer forced to false.
-    argon.verify_password(password.as_bytes(), &parsed).is_ok() && real
+    verify_with(password, hash, &mut Vec::new())
 }
 
-/// Hashes a password with argon2id on a blocking thread, within the concurrency cap.
+/// Hashes a password with argon2id on one of the argon2 threads.
 ///
 /// # Errors
-/// 500 when the blocking pool is gone or argon2 fails.
+/// 500 when the argon2 threads are gone or argon2 fails.
 pub async fn hash_password(password: String) -> Result<String, ApiError> {
-    let _permit = permits().acquire().await.map_err(ApiError::internal)?;
-    tokio::task::spawn_blocking(move || hash_blocking(&password))
-        .await
-        .map_err(ApiError::internal)?
+    run(move |buf| hash_with(&password, buf)).await?
 }
 
-/// Verifies a password against a stored hash on a blocking thread, within the concurrency cap.
-/// `hash == None` (unknown user) still costs one verification and answers `false`.
+/// Verifies a password against a stored hash on one of the argon2 threads. `hash == None`
+/// (unknown user) still costs one verification and answers `false`.
 ///
 /// # Errors
-/// 500 when the blocking pool is gone.
+/// 500 when the argon2 threads are gone.
 pub async fn verify_password(password: String, hash: Option<String>) -> Result<bool, ApiError> {
-    let _permit = permits().acquire().await.map_err(ApiError::internal)?;
-    tokio::task::spawn_blocking(move || verify_blocking(&password, hash.as_deref()))
-        .await
-        .map_err(ApiError::internal)
+    run(move |buf| verify_with(&password, hash.as_deref(), buf)).await
 }
 
 #[cfg(test)]
@@ -95,5 +241,38 @@ mod tests {
         assert!(!verify_blocking("wrong", Some(&h)));
         assert!(!verify_blocking("s3cret", None));
         assert!(!verify_blocking("s3cret", Some("not a hash")));
+    }
+
+    #[test]
+    fn hashes_from_the_argon2_crate_verify_and_ours_verify_there() {
+        use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+        let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params().unwrap());
+        let salt = SaltString::generate(&mut OsRng);
+        let theirs = argon.hash_password(b"pw", &salt).unwrap().to_string();
+        assert!(verify_blocking("pw", Some(&theirs)));
+        let ours = hash_blocking("pw").unwrap();
+        let parsed = PasswordHash::new(&ours).unwrap();
+        assert!(argon.verify_password(b"pw", &parsed).is_ok());
+        assert!(argon.verify_password(b"nope", &parsed).is_err());
+    }
+
+    #[test]
+    fn absurd_memory_costs_are_refused() {
+        let huge = "$argon2id$v=19$m=4194304,t=1,p=1$c2FsdHNhbHRzYWx0$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+        assert!(!verify_blocking("x", Some(huge)));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_pool_hashes_and_verifies_concurrently() {
+        let h = hash_password("pw".into()).await.unwrap();
+        let checks = (0..8).map(|i| {
+            let h = h.clone();
+            tokio::spawn(async move {
+                verify_password(if i % 2 == 0 { "pw" } else { "no" }.into(), Some(h)).await
+            })
+        });
+        for (i, c) in checks.enumerate() {
+            assert_eq!(c.await.unwrap().unwrap(), i % 2 == 0);
+        }
     }
 }
