@@ -110,6 +110,7 @@ sleep 2
 COUNTS="$(taskset -c "$CLIENT_CPU" "$BENCH_BIN" count --db "$DB")"
 ROWS="$(jq .insertedBillables <<<"$COUNTS")"
 CONSISTENT="$(jq .usageDailyConsistent <<<"$COUNTS")"
+MONTHLY="$(jq .usageMonthlyConsistent <<<"$COUNTS")"
 log "rows $ROWS, 204s $TOTAL_204, sent $TOTAL_SENT, usage_daily consistent: $CONSISTENT"
 
 log "usage: $BENCH_ROUNDS rounds"
@@ -153,7 +154,7 @@ fi
   echo
   echo "$INS_TABLE"
   echo
-  echo "Durability check: billables created by the runs (warm-up and one manual call included) counted in SQLite afterwards: $ROWS_TXT. \`usage_daily\` equal to the roll-up recomputed from \`billables\`: $CONSISTENT."
+  echo "Durability check: billables created by the runs (warm-up and one manual call included) counted in SQLite afterwards: $ROWS_TXT. \`usage_daily\` equal to the roll-up recomputed from \`billables\`: $CONSISTENT; \`usage_monthly\` equal to \`usage_daily\` by month: $MONTHLY (null: no such table)."
   echo
   echo "## ListUsageRecords at $USAGE_CONNS connections"
   echo

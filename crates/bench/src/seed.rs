@@ -237,6 +237,9 @@ pub struct Counts {
     pub billables: i64,
     /// Whether `usage_daily` equals the roll-up recomputed from `billables`.
     pub usage_daily_consistent: bool,
+    /// Whether `usage_monthly` equals the roll-up of `usage_daily` by month; `None` when the
+    /// schema has no monthly table.
+    pub usage_monthly_consistent: Option<bool>,
 }
 
 /// Counts billables and checks the roll-up table (read-only).
@@ -260,10 +263,32 @@ pub fn count(db: &Path) -> anyhow::Result<Counts> {
         [],
         |r| r.get(0),
     )?;
+    let has_monthly: i64 = conn.query_row(
+        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'usage_monthly'",
+        [],
+        |r| r.get(0),
+    )?;
+    let usage_monthly_consistent = if has_monthly > 0 {
+        let monthly_mismatches: i64 = conn.query_row(
+            "WITH r AS (SELECT account_id, substr(usage_date, 1, 7) AS month, category, \
+                    COUNT(*) AS days, SUM(count) AS count, SUM(billed_minutes) AS billed_minutes, \
+                    SUM(price) AS price FROM usage_daily GROUP BY 1, 2, 3), \
+                  m AS (SELECT account_id, month, category, days, count, billed_minutes, price \
+                    FROM usage_monthly) \
+             SELECT (SELECT COUNT(*) FROM (SELECT * FROM r EXCEPT SELECT * FROM m)) \
+                  + (SELECT COUNT(*) FROM (SELECT * FROM m EXCEPT SELECT * FROM r))",
+            [],
+            |r| r.get(0),
+        )?;
+        Some(monthly_mismatches == 0)
+    } else {
+        None
+    };
     Ok(Counts {
         inserted_billables,
         billables,
         usage_daily_consistent: mismatches == 0,
+        usage_monthly_consistent,
     })
 }
 
@@ -296,6 +321,7 @@ mod tests {
         assert_eq!(counts.billables, 400);
         assert_eq!(counts.inserted_billables, 0);
         assert!(counts.usage_daily_consistent);
+        assert_ne!(counts.usage_monthly_consistent, Some(false));
         let store = billing::SqliteStore::open(&db).unwrap();
         let start = chrono_date(&info.usage_start);
         let end = chrono_date(&info.usage_end);

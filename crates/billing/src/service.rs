@@ -1,7 +1,7 @@
 //! The billing services: one async method per operation, each taking the request DTO and the
 //! caller, and running its store work on a blocking thread.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, SecondsFormat, Utc};
@@ -291,7 +291,7 @@ fn billable_info(b: Billable) -> BillableInfo {
         customer_id: b.customer_id,
         session_id: b.session_id,
         category: b.category,
-        usage_date: b.usage_date.format("%Y-%m-%d").to_string(),
+        usage_date: crate::store::iso_day(b.usage_date),
         duration_seconds: b.duration_seconds,
         billed: b.billed,
         billed_minutes: b.billed_minutes,
@@ -354,6 +354,27 @@ pub fn resolve_rate(
     })
 }
 
+/// Runs `f` with all its store reads on one connection ([`BillingStore::share_reads`]): one
+/// pool checkout for the whole request instead of one per read.
+fn with_shared_reads<R>(
+    store: &dyn BillingStore,
+    f: impl FnOnce() -> Result<R, ApiError>,
+) -> Result<R, ApiError> {
+    let mut f = Some(f);
+    let mut out = None;
+    store.share_reads(&mut || {
+        if let Some(f) = f.take() {
+            out = Some(f());
+        }
+    });
+    match (out, f) {
+        (Some(r), _) => r,
+        // An implementation that did not call the closure: run it here.
+        (None, Some(f)) => f(),
+        (None, None) => Err(ApiError::internal("share_reads lost its result")),
+    }
+}
+
 fn new_billable_blocking(
     store: &dyn BillingStore,
     req: &NewBillable,
@@ -378,6 +399,40 @@ fn new_billable_blocking(
             "You must specify either SessionId or AccountId + CustomerId",
         ));
     }
+    // Steps 4 to 9 only read; the insert runs after the shared connection went back to the
+    // pool, so that a write waiting for its group commit does not hold one.
+    let billable = with_shared_reads(store, || {
+        rate_call(
+            store,
+            call_sid,
+            (session_id, given_account, given_customer),
+            caller,
+            now,
+        )
+    })?;
+    let Some(billable) = billable else {
+        return Ok(());
+    };
+    match store.insert_billable(&billable)? {
+        InsertOutcome::Inserted => Ok(()),
+        InsertOutcome::Existing(existing) => same_owner(
+            &existing,
+            &billable.account_id,
+            &billable.customer_id,
+            session_id,
+        ),
+    }
+}
+
+/// Steps 4 to 9 of NewBillable: the billable to insert, or `None` when the call is already
+/// billed to the same owner.
+fn rate_call(
+    store: &dyn BillingStore,
+    call_sid: &str,
+    (session_id, given_account, given_customer): (Option<&str>, Option<&str>, Option<&str>),
+    caller: &Session,
+    now: DateTime<Utc>,
+) -> Result<Option<Billable>, ApiError> {
     // 4. Resolve the owner.
     let (account, customer_id) = match session_id {
         Some(sid) => {
@@ -436,7 +491,7 @@ fn new_billable_blocking(
     }
     // 7. Idempotency (checked again by the UNIQUE constraint at insert).
     if let Some(existing) = store.get_billable_by_call(call_sid)? {
-        return same_owner(&existing, &account.id, &customer_id, session_id);
+        return same_owner(&existing, &account.id, &customer_id, session_id).map(|()| None);
     }
     // 8. Only finished calls.
     let status = call.status.as_str();
@@ -504,12 +559,29 @@ fn new_billable_blocking(
         created_at: now,
         created_by: caller.user_id.clone(),
     };
-    match store.insert_billable(&billable)? {
-        InsertOutcome::Inserted => Ok(()),
-        InsertOutcome::Existing(existing) => {
-            same_owner(&existing, &account.id, &customer_id, session_id)
-        }
+    Ok(Some(billable))
+}
+
+/// Twilio's usage record URI, built with one sized allocation: `format!`'s machinery cost more
+/// than the rest of the record for each of the seven records of a ListUsageRecords.
+fn usage_uri(account_sid: &str, category: &str, start: &str, end: &str) -> String {
+    const PARTS: [&str; 4] = [
+        "/2010-04-01/Accounts/",
+        "/Usage/Records.json?Category=",
+        "&StartDate=",
+        "&EndDate=",
+    ];
+    let len = PARTS.iter().map(|p| p.len()).sum::<usize>()
+        + account_sid.len()
+        + category.len()
+        + start.len()
+        + end.len();
+    let mut uri = String::with_capacity(len);
+    for (part, value) in PARTS.iter().zip([account_sid, category, start, end]) {
+        uri.push_str(part);
+        uri.push_str(value);
     }
+    uri
 }
 
 fn usage_record(
@@ -541,14 +613,20 @@ fn usage_record(
         } else {
             "minutes".to_string()
         },
-        uri: format!(
-            "/2010-04-01/Accounts/{}/Usage/Records.json?Category={category}&StartDate={start}&EndDate={end}",
-            account.twilio_account_sid
-        ),
+        uri: usage_uri(&account.twilio_account_sid, category, start, end),
     }
 }
 
 fn list_usage_blocking(
+    store: &dyn BillingStore,
+    req: &ListUsageRecords,
+    caller: &Session,
+    today: NaiveDate,
+) -> Result<Vec<UsageRecordInfo>, ApiError> {
+    with_shared_reads(store, || list_usage(store, req, caller, today))
+}
+
+fn list_usage(
     store: &dyn BillingStore,
     req: &ListUsageRecords,
     caller: &Session,
@@ -559,45 +637,38 @@ fn list_usage_blocking(
     }
     let (start, end) = date_range(&req.start_date, &req.end_date, today)?;
     let account = listing_account(store, caller, &req.account_id)?;
-    let totals: HashMap<String, (i64, i64, Money)> = store
+    // At most one row per leaf category (four): a linear search is cheaper than hashing.
+    let totals: Vec<(String, (i64, i64, Money))> = store
         .usage_by_category(&account.id, start, end)?
         .into_iter()
         .filter(|t| t.count > 0)
         .map(|t| (t.category, (t.count, t.billed_minutes, t.price)))
         .collect();
     let sum = |leaves: &[&str]| -> Option<(i64, i64, Money)> {
-        let found: Vec<_> = leaves.iter().filter_map(|c| totals.get(*c)).collect();
-        if found.is_empty() {
-            return None;
-        }
-        Some(
-            found
-                .iter()
-                .fold((0, 0, Money::ZERO), |(c, m, p), (c2, m2, p2)| {
-                    (c + c2, m + m2, Money(p.0 + p2.0))
-                }),
-        )
+        leaves
+            .iter()
+            .filter_map(|c| totals.iter().find(|(k, _)| k == c).map(|(_, v)| v))
+            .fold(None, |acc, (c2, m2, p2)| {
+                let (c, m, p) = acc.unwrap_or((0, 0, Money::ZERO));
+                Some((c + c2, m + m2, Money(p.0 + p2.0)))
+            })
     };
-    let (s, e) = (
-        start.format("%Y-%m-%d").to_string(),
-        end.format("%Y-%m-%d").to_string(),
-    );
+    let (s, e) = (crate::store::iso_day(start), crate::store::iso_day(end));
     let range = (s.as_str(), e.as_str());
     let mut out = Vec::new();
     for category in rating::CANONICAL_ORDER {
-        let leaves: Vec<&str> = match category {
-            rating::CALLS => vec![
+        let leaf = [category];
+        let leaves: &[&str] = match category {
+            rating::CALLS => &[
                 rating::CALLS_INBOUND_LOCAL,
                 rating::CALLS_INBOUND_TOLLFREE,
                 rating::CALLS_OUTBOUND,
             ],
-            rating::CALLS_INBOUND => {
-                vec![rating::CALLS_INBOUND_LOCAL, rating::CALLS_INBOUND_TOLLFREE]
-            }
-            rating::TOTAL_PRICE => rating::LEAF_CATEGORIES.to_vec(),
-            leaf => vec![leaf],
+            rating::CALLS_INBOUND => &[rating::CALLS_INBOUND_LOCAL, rating::CALLS_INBOUND_TOLLFREE],
+            rating::TOTAL_PRICE => &rating::LEAF_CATEGORIES,
+            _ => &leaf,
         };
-        let Some((count, minutes, price)) = sum(&leaves) else {
+        let Some((count, minutes, price)) = sum(leaves) else {
             continue;
         };
         let price = price.round_half_up(5);

@@ -29,7 +29,11 @@ fn migrations_are_recorded_once_and_pragmas_set() {
         .unwrap();
     assert_eq!(
         versions,
-        [(1, "0001_core".to_string()), (2, "0002_auth".to_string())]
+        [
+            (1, "0001_core".to_string()),
+            (2, "0002_auth".to_string()),
+            (3, "0003_usage_monthly".to_string())
+        ]
     );
     let mode: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
@@ -154,10 +158,7 @@ async fn rollup_equals_direct_aggregation_over_random_billables() {
     ));
 
     let conn = f.raw();
-    for _ in 0..30 {
-        let account = if rng.gen_bool(0.5) { &a.id } else { &b.id };
-        let s = day0 + Duration::days(rng.gen_range(0..45));
-        let e = s + Duration::days(rng.gen_range(0..20));
+    let check = |account: &str, s: NaiveDate, e: NaiveDate| {
         let mut direct: Vec<(String, i64, i64, i64)> = conn
             .prepare(
                 "SELECT category, COUNT(*), SUM(billed_minutes), SUM(price) FROM billables \
@@ -185,7 +186,45 @@ async fn rollup_equals_direct_aggregation_over_random_billables() {
             })
             .collect();
         assert_eq!(rolled, direct, "{account} {s}..{e}");
+    };
+    for _ in 0..30 {
+        let account = if rng.gen_bool(0.5) { &a.id } else { &b.id };
+        let s = day0 + Duration::days(rng.gen_range(0..45));
+        let e = s + Duration::days(rng.gen_range(0..20));
+        check(account, s, e);
     }
+    // Ranges holding whole months read the monthly roll-up for those months.
+    let day = |m, d| NaiveDate::from_ymd_opt(2024, m, d).unwrap();
+    for (s, e) in [
+        (day(5, 1), day(5, 31)),
+        (day(4, 1), day(6, 30)),
+        (day(4, 20), day(6, 10)),
+        (day(4, 30), day(6, 1)),
+        (day(5, 1), day(6, 3)),
+        (day(4, 2), day(5, 31)),
+        (day(5, 1), day(5, 30)),
+    ] {
+        check(&a.id, s, e);
+        check(&b.id, s, e);
+    }
+    for _ in 0..30 {
+        let account = if rng.gen_bool(0.5) { &a.id } else { &b.id };
+        let s = day0 + Duration::days(rng.gen_range(-10..45));
+        let e = s + Duration::days(rng.gen_range(25..90));
+        check(account, s, e);
+    }
+    // The monthly roll-up is exactly the daily one summed per month.
+    let mismatches: i64 = conn
+        .query_row(
+            "WITH m AS (SELECT account_id, substr(usage_date, 1, 7), category, COUNT(*), \
+                    SUM(count), SUM(billed_minutes), SUM(price) FROM usage_daily GROUP BY 1, 2, 3) \
+             SELECT (SELECT COUNT(*) FROM (SELECT * FROM m EXCEPT SELECT * FROM usage_monthly)) \
+                  + (SELECT COUNT(*) FROM (SELECT * FROM usage_monthly EXCEPT SELECT * FROM m))",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(mismatches, 0);
     // The roll-up holds at most one row per account, day and category.
     let n: i64 = conn
         .query_row("SELECT COUNT(*) FROM usage_daily", [], |r| r.get(0))

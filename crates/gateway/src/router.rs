@@ -539,6 +539,14 @@ mod tests {
     }
 
     #[test]
+    fn split_decodes_only_escaped_segments() {
+        let parts = split_path("/a//b%20c/");
+        assert_eq!(parts, ["a", "b c"]);
+        assert!(matches!(parts[0], Cow::Borrowed("a")));
+        assert!(split_path("/").is_empty());
+    }
+
+    #[test]
     fn allow_lists_verbs() {
         let a = route("/x", Some("GET,POST"));
         let b = route("/x", Some("PUT"));

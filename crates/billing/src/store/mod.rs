@@ -12,9 +12,12 @@
 //!
 //! - `SqliteStore::read` runs a closure with a pooled read-only-by-convention connection on
 //!   the calling thread (call it from a blocking thread). WAL lets readers run beside the writer.
+//!   Inside [`BillingStore::share_reads`] on the same thread, every `read` gets the one
+//!   connection (and read transaction) checked out for the whole scope.
 //! - `SqliteStore::write` (blocking) and `SqliteStore::write_async` (awaitable) send a
-//!   closure to the single writer thread. It runs inside a savepoint of the current group
-//!   transaction, so an `Err` rolls back only that closure's changes; the result is delivered
+//!   closure to the single writer thread. It runs in the current group transaction (inside a
+//!   savepoint when other writes share it), so an `Err` rolls back only that closure's
+//!   changes; the result is delivered
 //!   only after the `COMMIT` that contains it returned, so an acknowledged write is on disk.
 //!   Keep write closures short: every writer waits for them.
 //!
@@ -29,11 +32,49 @@
 pub mod auth;
 pub mod sqlite;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
 use crate::money::Money;
 
 pub use sqlite::SqliteStore;
+
+/// A day as `YYYY-MM-DD`, exactly as chrono's `%Y-%m-%d` writes it (as stored, and on the
+/// wire).
+pub(crate) fn iso_day(d: NaiveDate) -> String {
+    let mut s = iso_month(d);
+    if s.len() == 7 {
+        s.push('-');
+        push_two_digits(&mut s, d.day());
+    } else {
+        s = d.format("%Y-%m-%d").to_string();
+    }
+    s
+}
+
+/// A month as `YYYY-MM`, exactly as chrono's `%Y-%m` writes it: the first 7 characters of
+/// [`iso_day`].
+pub(crate) fn iso_month(d: NaiveDate) -> String {
+    // Written digit by digit: chrono's strftime parses its format string on every call, which
+    // cost more than the query it feeds. Years outside 0..=9999 keep chrono's signed form.
+    let Ok(year) = u32::try_from(d.year()) else {
+        return d.format("%Y-%m").to_string();
+    };
+    if year > 9999 {
+        return d.format("%Y-%m").to_string();
+    }
+    let mut s = String::with_capacity(10);
+    push_two_digits(&mut s, year / 100);
+    push_two_digits(&mut s, year % 100);
+    s.push('-');
+    push_two_digits(&mut s, d.month());
+    s
+}
+
+fn push_two_digits(s: &mut String, n: u32) {
+    for digit in [n / 10 % 10, n % 10] {
+        s.push(char::from(b'0' + digit as u8));
+    }
+}
 
 /// A failure of the store.
 #[derive(Debug, thiserror::Error)]
@@ -303,6 +344,15 @@ pub struct Page {
 
 /// The storage the billing services need, and nothing more.
 pub trait BillingStore: Send + Sync + 'static {
+    /// Runs `f`, letting this store serve all the reads `f` makes on the calling thread from
+    /// one connection: a pooled implementation checks a connection out once instead of once
+    /// per read (NewBillable makes up to eight). Writes are unaffected. Keep `f` to reads: a
+    /// write waiting for its group commit would hold the connection meanwhile. The default
+    /// just runs `f`.
+    fn share_reads(&self, f: &mut dyn FnMut()) {
+        f();
+    }
+
     /// Creates an account; a duplicate id or Twilio account SID is a [`StoreError::Conflict`].
     fn create_account(&self, account: &Account) -> Result<(), StoreError>;
     /// An account by id.
@@ -377,7 +427,8 @@ pub trait BillingStore: Send + Sync + 'static {
         page: Page,
     ) -> Result<(Vec<Billable>, i64), StoreError>;
     /// Totals per leaf category of billed billables of an account between two UTC days,
-    /// inclusive, from the daily roll-up.
+    /// inclusive, sorted by category, from the roll-ups (monthly for the whole months in the
+    /// range, daily for the rest).
     fn usage_by_category(
         &self,
         account_id: &str,

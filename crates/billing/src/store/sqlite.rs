@@ -1,6 +1,8 @@
 //! [`BillingStore`] on SQLite: WAL, `synchronous=FULL`, foreign keys, a pool of read
 //! connections and one writer thread that commits concurrent writes together.
 
+use std::cell::Cell;
+use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -8,7 +10,7 @@ use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use chrono::{DateTime, Datelike, Months, NaiveDate, SecondsFormat, Utc};
 use rusqlite::types::Type;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 use tokio::sync::oneshot;
@@ -32,6 +34,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0002_auth",
         include_str!("../../migrations/0002_auth.sql"),
     ),
+    (
+        3,
+        "0003_usage_monthly",
+        include_str!("../../migrations/0003_usage_monthly.sql"),
+    ),
 ];
 
 /// Writes committed together at most; bounds the latency one slow batch adds.
@@ -40,6 +47,23 @@ const MAX_BATCH: usize = 256;
 const MAX_IDLE_READERS: usize = 8;
 /// How long a statement waits for a lock held by another process before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Prepared statements kept per connection. rusqlite's default (16) is fewer than the distinct
+/// statements one connection serves (billing, auth, transaction control), and an evicted
+/// statement is parsed and planned again on its next use.
+const STATEMENT_CACHE: usize = 128;
+
+thread_local! {
+    /// The read connection [`BillingStore::share_reads`] checked out on this thread, with the
+    /// address of the [`SqliteStore`] it belongs to: reads of that store on this thread use it
+    /// instead of a pool round trip each.
+    static PINNED: Cell<Option<(usize, Connection)>> = const { Cell::new(None) };
+}
+
+/// Runs a statement without parameters or rows (transaction control) from the statement
+/// cache: `execute_batch` would parse the SQL again on every call, once or twice per write.
+fn exec(conn: &Connection, sql: &'static str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
+}
 
 /// A time as stored: RFC 3339, UTC, `Z`.
 pub fn ts(t: &DateTime<Utc>) -> String {
@@ -75,8 +99,14 @@ fn get_date(row: &Row<'_>, idx: usize) -> rusqlite::Result<NaiveDate> {
     NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(|e| conversion_error(idx, e))
 }
 
+/// A day as stored: `YYYY-MM-DD`.
 fn date(d: NaiveDate) -> String {
-    d.format("%Y-%m-%d").to_string()
+    super::iso_day(d)
+}
+
+/// The month key of `usage_monthly`: `YYYY-MM`, the first 7 characters of [`date`].
+fn month(d: NaiveDate) -> String {
+    super::iso_month(d)
 }
 
 fn micros(m: Money, what: &str) -> Result<i64, StoreError> {
@@ -99,8 +129,9 @@ fn conflict_on_unique(e: rusqlite::Error, what: &str) -> StoreError {
 
 /// One write sent to the writer thread.
 trait WriteJob: Send {
-    /// Runs the write inside a savepoint of the open group transaction.
-    fn run(&mut self, conn: &Connection);
+    /// Runs the write in the open group transaction, inside a savepoint when `savepoint` is
+    /// set; returns whether it succeeded.
+    fn run(&mut self, conn: &Connection, savepoint: bool) -> bool;
     /// Delivers the result once the group transaction has ended; `commit_error` is set when it
     /// did not commit, in which case the job's own result is discarded.
     fn finish(self: Box<Self>, commit_error: Option<&str>);
@@ -124,10 +155,15 @@ where
     R: Send,
     F: FnOnce(&Connection) -> Result<R, StoreError> + Send,
 {
-    fn run(&mut self, conn: &Connection) {
+    fn run(&mut self, conn: &Connection, savepoint: bool) -> bool {
         if let Some(work) = self.work.take() {
-            self.result = Some(in_savepoint(conn, work));
+            self.result = Some(if savepoint {
+                in_savepoint(conn, work)
+            } else {
+                catching_panics(conn, work)
+            });
         }
+        matches!(self.result, Some(Ok(_)))
     }
 
     fn finish(self: Box<Self>, commit_error: Option<&str>) {
@@ -154,16 +190,27 @@ fn in_savepoint<R>(
     conn: &Connection,
     work: impl FnOnce(&Connection) -> Result<R, StoreError>,
 ) -> Result<R, StoreError> {
-    conn.execute_batch("SAVEPOINT job")?;
-    let result = match std::panic::catch_unwind(AssertUnwindSafe(|| work(conn))) {
-        Ok(r) => r,
-        Err(_) => Err(StoreError::Commit("a write panicked".to_string())),
-    };
+    exec(conn, "SAVEPOINT job")?;
+    let result = catching_panics(conn, work);
     match &result {
-        Ok(_) => conn.execute_batch("RELEASE job")?,
-        Err(_) => conn.execute_batch("ROLLBACK TO job; RELEASE job")?,
+        Ok(_) => exec(conn, "RELEASE job")?,
+        Err(_) => {
+            exec(conn, "ROLLBACK TO job")?;
+            exec(conn, "RELEASE job")?;
+        }
     }
     result
+}
+
+/// Runs one job, turning a panic into an error so that the writer thread survives it.
+fn catching_panics<R>(
+    conn: &Connection,
+    work: impl FnOnce(&Connection) -> Result<R, StoreError>,
+) -> Result<R, StoreError> {
+    match std::panic::catch_unwind(AssertUnwindSafe(|| work(conn))) {
+        Ok(r) => r,
+        Err(_) => Err(StoreError::Commit("a write panicked".to_string())),
+    }
 }
 
 fn writer_loop(conn: Connection, rx: mpsc::Receiver<Box<dyn WriteJob>>) {
@@ -176,21 +223,35 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Box<dyn WriteJob>>) {
                 Err(_) => break,
             }
         }
-        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        if let Err(e) = exec(&conn, "BEGIN IMMEDIATE") {
             let msg = e.to_string();
             for job in batch {
                 job.finish(Some(&msg));
             }
             continue;
         }
+        // A job alone in its transaction needs no savepoint (two statements per write): if it
+        // fails, rolling back the whole transaction undoes exactly its changes.
+        let alone = batch.len() == 1;
+        let mut failed_alone = false;
         for job in batch.iter_mut() {
-            job.run(&conn);
+            if !job.run(&conn, !alone) && alone {
+                failed_alone = true;
+            }
         }
-        let commit_error = conn.execute_batch("COMMIT").err().map(|e| {
-            tracing::error!(error = %e, "group commit failed");
-            let _ = conn.execute_batch("ROLLBACK");
-            e.to_string()
-        });
+        let commit_error = if failed_alone {
+            // The job's own error is what its caller gets; nothing else was in the transaction.
+            if let Err(e) = exec(&conn, "ROLLBACK") {
+                tracing::error!(error = %e, "rollback of a failed write failed");
+            }
+            None
+        } else {
+            exec(&conn, "COMMIT").err().map(|e| {
+                tracing::error!(error = %e, "group commit failed");
+                let _ = exec(&conn, "ROLLBACK");
+                e.to_string()
+            })
+        };
         for job in batch {
             job.finish(commit_error.as_deref());
         }
@@ -199,6 +260,7 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Box<dyn WriteJob>>) {
 
 fn configure(conn: &Connection) -> Result<(), StoreError> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
         tracing::warn!(mode, "SQLite refused WAL mode");
@@ -311,13 +373,39 @@ impl SqliteStore {
         &self,
         f: impl FnOnce(&Connection) -> Result<R, StoreError>,
     ) -> Result<R, StoreError> {
+        // Inside `share_reads` on this thread: use its connection, and give it back after.
+        // Taking it out of the slot (not borrowing it) keeps a nested read on the pool.
+        let key = self.pin_key();
+        match PINNED.with(Cell::take) {
+            Some((k, conn)) if k == key => {
+                let r = f(&conn);
+                PINNED.with(|p| p.set(Some((k, conn))));
+                return r;
+            }
+            other => PINNED.with(|p| p.set(other)),
+        }
         let conn = self.reader()?;
         let r = f(&conn);
+        self.release(conn);
+        r
+    }
+
+    /// Returns a read connection to the pool, or closes it when the pool is full.
+    fn release(&self, conn: Connection) {
+        // A connection still inside a transaction would serve a stale snapshot to every later
+        // read; close it instead.
+        if !conn.is_autocommit() {
+            return;
+        }
         let mut pool = self.readers.lock().unwrap_or_else(|p| p.into_inner());
         if pool.len() < MAX_IDLE_READERS {
             pool.push(conn);
         }
-        r
+    }
+
+    /// Identifies this store in [`PINNED`]: its address, stable while `&self` is borrowed.
+    fn pin_key(&self) -> usize {
+        std::ptr::from_ref(self) as usize
     }
 
     fn submit<R, F>(&self, f: F, reply: Reply<R>) -> Result<(), StoreError>
@@ -338,7 +426,8 @@ impl SqliteStore {
             .map_err(|_| StoreError::WriterGone)
     }
 
-    /// Runs `f` on the writer thread, inside a savepoint of a group transaction, and returns
+    /// Runs `f` on the writer thread, in a group transaction (inside a savepoint when other
+    /// writes share it: an `Err` from `f` undoes only `f`'s changes either way), and returns
     /// its result after that transaction committed. Blocks the calling thread, so call it from
     /// a blocking thread, not an async worker (see [`SqliteStore::write_async`]).
     ///
@@ -386,18 +475,55 @@ impl Drop for SqliteStore {
     }
 }
 
-const ACCOUNT_COLS: &str =
-    "id, name, parent_account_id, twilio_account_sid, price_unit, created_at";
-const CUSTOMER_COLS: &str = "id, account_id, parent_customer_id, name, reference_id, created_at";
-const USER_COLS: &str =
-    "id, user_name, email, first_name, last_name, display_name, password_hash, created_at";
-const SESSION_COLS: &str =
-    "id, account_id, customer_id, call_sid, channel, from_address, to_address, date_created";
-const CALL_COLS: &str = "sid, account_sid, parent_call_sid, from_address, to_address, direction, status, \
-     start_time, end_time, duration_seconds, provider_price, provider_price_unit, imported_at";
-const RATE_COLS: &str = "id, account_id, customer_id, category, unit_price";
-const BILLABLE_COLS: &str = "id, call_sid, account_id, customer_id, session_id, category, usage_date, \
-     duration_seconds, billed, billed_minutes, rate_id, unit_price, price, price_unit, created_at, created_by";
+// Column lists as macros so that every statement is one `concat!`ed constant: no `format!`
+// (formatting and an allocation) per call before the statement-cache lookup.
+macro_rules! rates_filter {
+    () => {
+        "account_id IS NULL OR account_id = ?1"
+    };
+}
+macro_rules! billables_filter {
+    () => {
+        "account_id = ?1 AND usage_date BETWEEN ?2 AND ?3 AND (?4 IS NULL OR customer_id = ?4)"
+    };
+}
+macro_rules! account_cols {
+    () => {
+        "id, name, parent_account_id, twilio_account_sid, price_unit, created_at"
+    };
+}
+macro_rules! customer_cols {
+    () => {
+        "id, account_id, parent_customer_id, name, reference_id, created_at"
+    };
+}
+macro_rules! user_cols {
+    () => {
+        "id, user_name, email, first_name, last_name, display_name, password_hash, created_at"
+    };
+}
+macro_rules! session_cols {
+    () => {
+        "id, account_id, customer_id, call_sid, channel, from_address, to_address, date_created"
+    };
+}
+macro_rules! call_cols {
+    () => {
+        "sid, account_sid, parent_call_sid, from_address, to_address, direction, status, \
+     start_time, end_time, duration_seconds, provider_price, provider_price_unit, imported_at"
+    };
+}
+macro_rules! rate_cols {
+    () => {
+        "id, account_id, customer_id, category, unit_price"
+    };
+}
+macro_rules! billable_cols {
+    () => {
+        "id, call_sid, account_id, customer_id, session_id, category, usage_date, \
+     duration_seconds, billed, billed_minutes, rate_id, unit_price, price, price_unit, created_at, created_by"
+    };
+}
 
 fn account_row(r: &Row<'_>) -> rusqlite::Result<Account> {
     Ok(Account {
@@ -503,17 +629,21 @@ fn strings(conn: &Connection, sql: &str, key: &str) -> Result<Vec<String>, Store
 }
 
 fn billable_by_call(conn: &Connection, call_sid: &str) -> Result<Option<Billable>, StoreError> {
-    let sql = format!("SELECT {BILLABLE_COLS} FROM billables WHERE call_sid = ?1");
+    let sql = concat!(
+        "SELECT ",
+        billable_cols!(),
+        " FROM billables WHERE call_sid = ?1"
+    );
     Ok(conn
-        .prepare_cached(&sql)?
+        .prepare_cached(sql)?
         .query_row(params![call_sid], billable_row)
         .optional()?)
 }
 
 fn call_by_sid(conn: &Connection, sid: &str) -> Result<Option<Call>, StoreError> {
-    let sql = format!("SELECT {CALL_COLS} FROM calls WHERE sid = ?1");
+    let sql = concat!("SELECT ", call_cols!(), " FROM calls WHERE sid = ?1");
     Ok(conn
-        .prepare_cached(&sql)?
+        .prepare_cached(sql)?
         .query_row(params![sid], call_row)
         .optional()?)
 }
@@ -522,8 +652,10 @@ fn insert_billable_tx(conn: &Connection, b: &Billable) -> Result<InsertOutcome, 
     let unit_price = micros(b.unit_price, "unit price")?;
     let price = micros(b.price, "price")?;
     let inserted = conn
-        .prepare_cached(&format!(
-            "INSERT INTO billables ({BILLABLE_COLS}) \
+        .prepare_cached(concat!(
+            "INSERT INTO billables (",
+            billable_cols!(),
+            ") \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) \
              ON CONFLICT(call_sid) DO NOTHING"
         ))?
@@ -572,12 +704,56 @@ fn offset_limit(page: Page) -> (i64, i64) {
     (page.offset.max(0), page.limit.max(0))
 }
 
+/// Gives the pinned connection back to the pool when `share_reads` ends, even by a panic.
+struct Unpin<'a>(&'a SqliteStore);
+
+impl Drop for Unpin<'_> {
+    fn drop(&mut self) {
+        // `try_with`: at thread exit the slot may already be gone; the connection then closes.
+        if let Ok(Some((_, conn))) = PINNED.try_with(Cell::take) {
+            // Ends the read transaction; should that fail, `release` closes the connection.
+            if let Err(e) = exec(&conn, "COMMIT") {
+                tracing::warn!(error = %e, "ending a shared read transaction failed");
+            }
+            self.0.release(conn);
+        }
+    }
+}
+
 impl BillingStore for SqliteStore {
+    fn share_reads(&self, f: &mut dyn FnMut()) {
+        let occupied = PINNED.with(|p| {
+            let pinned = p.take();
+            let occupied = pinned.is_some();
+            p.set(pinned);
+            occupied
+        });
+        // Nested (or another store's scope on this thread): leave that pin alone. Failing to
+        // open a connection: run unpinned, and each read reports the failure itself.
+        let conn = match occupied {
+            true => None,
+            false => self.reader().ok(),
+        };
+        // One read transaction for all of `f`'s reads: SQLite then starts a read (WAL snapshot,
+        // shared-memory locks, page-cache check) once instead of once per statement, and the
+        // reads see one consistent state.
+        let conn = conn.filter(|c| exec(c, "BEGIN").is_ok());
+        let Some(conn) = conn else {
+            f();
+            return;
+        };
+        PINNED.with(|p| p.set(Some((self.pin_key(), conn))));
+        let _unpin = Unpin(self);
+        f();
+    }
+
     fn create_account(&self, a: &Account) -> Result<(), StoreError> {
         let a = a.clone();
         self.write(move |conn| {
-            conn.prepare_cached(&format!(
-                "INSERT INTO accounts ({ACCOUNT_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+            conn.prepare_cached(concat!(
+                "INSERT INTO accounts (",
+                account_cols!(),
+                ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
             ))?
             .execute(params![
                 a.id,
@@ -594,9 +770,9 @@ impl BillingStore for SqliteStore {
 
     fn get_account(&self, id: &str) -> Result<Option<Account>, StoreError> {
         self.read(|conn| {
-            let sql = format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE id = ?1");
+            let sql = concat!("SELECT ", account_cols!(), " FROM accounts WHERE id = ?1");
             Ok(conn
-                .prepare_cached(&sql)?
+                .prepare_cached(sql)?
                 .query_row(params![id], account_row)
                 .optional()?)
         })
@@ -604,9 +780,13 @@ impl BillingStore for SqliteStore {
 
     fn get_account_by_sid(&self, sid: &str) -> Result<Option<Account>, StoreError> {
         self.read(|conn| {
-            let sql = format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE twilio_account_sid = ?1");
+            let sql = concat!(
+                "SELECT ",
+                account_cols!(),
+                " FROM accounts WHERE twilio_account_sid = ?1"
+            );
             Ok(conn
-                .prepare_cached(&sql)?
+                .prepare_cached(sql)?
                 .query_row(params![sid], account_row)
                 .optional()?)
         })
@@ -615,8 +795,10 @@ impl BillingStore for SqliteStore {
     fn create_customer(&self, c: &Customer) -> Result<(), StoreError> {
         let c = c.clone();
         self.write(move |conn| {
-            conn.prepare_cached(&format!(
-                "INSERT INTO customers ({CUSTOMER_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+            conn.prepare_cached(concat!(
+                "INSERT INTO customers (",
+                customer_cols!(),
+                ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
             ))?
             .execute(params![
                 c.id,
@@ -633,9 +815,9 @@ impl BillingStore for SqliteStore {
 
     fn get_customer(&self, id: &str) -> Result<Option<Customer>, StoreError> {
         self.read(|conn| {
-            let sql = format!("SELECT {CUSTOMER_COLS} FROM customers WHERE id = ?1");
+            let sql = concat!("SELECT ", customer_cols!(), " FROM customers WHERE id = ?1");
             Ok(conn
-                .prepare_cached(&sql)?
+                .prepare_cached(sql)?
                 .query_row(params![id], customer_row)
                 .optional()?)
         })
@@ -651,9 +833,12 @@ impl BillingStore for SqliteStore {
             let total: i64 = conn
                 .prepare_cached("SELECT COUNT(*) FROM customers WHERE account_id = ?1")?
                 .query_row(params![account_id], |r| r.get(0))?;
-            let sql =
-                format!("SELECT {CUSTOMER_COLS} FROM customers WHERE account_id = ?1 ORDER BY rowid LIMIT ?2 OFFSET ?3");
-            let mut stmt = conn.prepare_cached(&sql)?;
+            let sql = concat!(
+                "SELECT ",
+                customer_cols!(),
+                " FROM customers WHERE account_id = ?1 ORDER BY rowid LIMIT ?2 OFFSET ?3"
+            );
+            let mut stmt = conn.prepare_cached(sql)?;
             let rows = stmt.query_map(params![account_id, limit, offset], customer_row)?;
             Ok((rows.collect::<rusqlite::Result<Vec<_>>>()?, total))
         })
@@ -663,8 +848,10 @@ impl BillingStore for SqliteStore {
         let u = u.clone();
         self.write(move |conn| {
             let user = &u.user;
-            conn.prepare_cached(&format!(
-                "INSERT INTO users ({USER_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+            conn.prepare_cached(concat!(
+                "INSERT INTO users (",
+                user_cols!(),
+                ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
             ))?
             .execute(params![
                 user.id,
@@ -701,9 +888,9 @@ impl BillingStore for SqliteStore {
 
     fn get_user(&self, id: &str) -> Result<Option<User>, StoreError> {
         self.read(|conn| {
-            let sql = format!("SELECT {USER_COLS} FROM users WHERE id = ?1");
+            let sql = concat!("SELECT ", user_cols!(), " FROM users WHERE id = ?1");
             Ok(conn
-                .prepare_cached(&sql)?
+                .prepare_cached(sql)?
                 .query_row(params![id], user_row)
                 .optional()?)
         })
@@ -712,9 +899,9 @@ impl BillingStore for SqliteStore {
     fn find_user_by_name(&self, user_name: &str) -> Result<Option<User>, StoreError> {
         self.read(|conn| {
             // The column's NOCASE collation makes this match ignoring case.
-            let sql = format!("SELECT {USER_COLS} FROM users WHERE user_name = ?1");
+            let sql = concat!("SELECT ", user_cols!(), " FROM users WHERE user_name = ?1");
             Ok(conn
-                .prepare_cached(&sql)?
+                .prepare_cached(sql)?
                 .query_row(params![user_name], user_row)
                 .optional()?)
         })
@@ -769,8 +956,10 @@ impl BillingStore for SqliteStore {
     fn create_evo_session(&self, s: &EvoSession) -> Result<(), StoreError> {
         let s = s.clone();
         self.write(move |conn| {
-            conn.prepare_cached(&format!(
-                "INSERT INTO sessions ({SESSION_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+            conn.prepare_cached(concat!(
+                "INSERT INTO sessions (",
+                session_cols!(),
+                ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
             ))?
             .execute(params![
                 s.id,
@@ -789,9 +978,9 @@ impl BillingStore for SqliteStore {
 
     fn get_evo_session(&self, id: &str) -> Result<Option<EvoSession>, StoreError> {
         self.read(|conn| {
-            let sql = format!("SELECT {SESSION_COLS} FROM sessions WHERE id = ?1");
+            let sql = concat!("SELECT ", session_cols!(), " FROM sessions WHERE id = ?1");
             Ok(conn
-                .prepare_cached(&sql)?
+                .prepare_cached(sql)?
                 .query_row(params![id], session_row)
                 .optional()?)
         })
@@ -814,15 +1003,13 @@ impl BillingStore for SqliteStore {
                         )));
                     }
                 }
-                conn.prepare_cached(&format!(
-                    "INSERT INTO calls ({CALL_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) \
+                conn.prepare_cached(concat!("INSERT INTO calls (", call_cols!(), ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) \
                      ON CONFLICT(sid) DO UPDATE SET account_sid = excluded.account_sid, \
                        parent_call_sid = excluded.parent_call_sid, from_address = excluded.from_address, \
                        to_address = excluded.to_address, direction = excluded.direction, status = excluded.status, \
                        start_time = excluded.start_time, end_time = excluded.end_time, \
                        duration_seconds = excluded.duration_seconds, provider_price = excluded.provider_price, \
-                       provider_price_unit = excluded.provider_price_unit, imported_at = excluded.imported_at"
-                ))?
+                       provider_price_unit = excluded.provider_price_unit, imported_at = excluded.imported_at"))?
                 .execute(params![
                     c.sid,
                     c.account_sid,
@@ -859,10 +1046,15 @@ impl BillingStore for SqliteStore {
         category: &str,
     ) -> Result<Option<Rate>, StoreError> {
         self.read(|conn| {
-            let sql = format!(
-                "SELECT {RATE_COLS} FROM rates WHERE account_id IS ?1 AND customer_id IS ?2 AND category = ?3"
+            let sql = concat!(
+                "SELECT ",
+                rate_cols!(),
+                " FROM rates WHERE account_id IS ?1 AND customer_id IS ?2 AND category = ?3"
             );
-            Ok(conn.prepare_cached(&sql)?.query_row(params![account_id, customer_id, category], rate_row).optional()?)
+            Ok(conn
+                .prepare_cached(sql)?
+                .query_row(params![account_id, customer_id, category], rate_row)
+                .optional()?)
         })
     }
 
@@ -875,15 +1067,32 @@ impl BillingStore for SqliteStore {
                     "UPDATE rates SET unit_price = ?4 \
                      WHERE account_id IS ?1 AND customer_id IS ?2 AND category = ?3",
                 )?
-                .execute(params![rate.account_id, rate.customer_id, rate.category, unit_price])?;
+                .execute(params![
+                    rate.account_id,
+                    rate.customer_id,
+                    rate.category,
+                    unit_price
+                ])?;
             if updated == 0 {
-                conn.prepare_cached(&format!("INSERT INTO rates ({RATE_COLS}) VALUES (?1, ?2, ?3, ?4, ?5)"))?
-                    .execute(params![rate.id, rate.account_id, rate.customer_id, rate.category, unit_price])?;
+                conn.prepare_cached(concat!(
+                    "INSERT INTO rates (",
+                    rate_cols!(),
+                    ") VALUES (?1, ?2, ?3, ?4, ?5)"
+                ))?
+                .execute(params![
+                    rate.id,
+                    rate.account_id,
+                    rate.customer_id,
+                    rate.category,
+                    unit_price
+                ])?;
             }
-            let sql = format!(
-                "SELECT {RATE_COLS} FROM rates WHERE account_id IS ?1 AND customer_id IS ?2 AND category = ?3"
+            let sql = concat!(
+                "SELECT ",
+                rate_cols!(),
+                " FROM rates WHERE account_id IS ?1 AND customer_id IS ?2 AND category = ?3"
             );
-            Ok(conn.prepare_cached(&sql)?.query_row(
+            Ok(conn.prepare_cached(sql)?.query_row(
                 params![rate.account_id, rate.customer_id, rate.category],
                 rate_row,
             )?)
@@ -897,16 +1106,22 @@ impl BillingStore for SqliteStore {
     ) -> Result<(Vec<Rate>, i64), StoreError> {
         let (offset, limit) = offset_limit(page);
         self.read(|conn| {
-            let filter = "account_id IS NULL OR account_id = ?1";
             let total: i64 = conn
-                .prepare_cached(&format!("SELECT COUNT(*) FROM rates WHERE {filter}"))?
+                .prepare_cached(concat!(
+                    "SELECT COUNT(*) FROM rates WHERE ",
+                    rates_filter!()
+                ))?
                 .query_row(params![account_id], |r| r.get(0))?;
-            let sql = format!(
-                "SELECT {RATE_COLS} FROM rates WHERE {filter} \
+            let sql = concat!(
+                "SELECT ",
+                rate_cols!(),
+                " FROM rates WHERE ",
+                rates_filter!(),
+                " \
                  ORDER BY account_id IS NOT NULL, customer_id IS NOT NULL, customer_id, category \
                  LIMIT ?2 OFFSET ?3"
             );
-            let mut stmt = conn.prepare_cached(&sql)?;
+            let mut stmt = conn.prepare_cached(sql)?;
             let rows = stmt.query_map(params![account_id, limit, offset], rate_row)?;
             Ok((rows.collect::<rusqlite::Result<Vec<_>>>()?, total))
         })
@@ -928,17 +1143,28 @@ impl BillingStore for SqliteStore {
     ) -> Result<(Vec<Billable>, i64), StoreError> {
         let (offset, limit) = offset_limit(page);
         self.read(|conn| {
-            let filter = "account_id = ?1 AND usage_date BETWEEN ?2 AND ?3 AND (?4 IS NULL OR customer_id = ?4)";
             let (start, end) = (date(f.start), date(f.end));
             let total: i64 = conn
-                .prepare_cached(&format!("SELECT COUNT(*) FROM billables WHERE {filter}"))?
-                .query_row(params![f.account_id, start, end, f.customer_id], |r| r.get(0))?;
-            let sql = format!(
-                "SELECT {BILLABLE_COLS} FROM billables WHERE {filter} ORDER BY usage_date, created_at, id \
+                .prepare_cached(concat!(
+                    "SELECT COUNT(*) FROM billables WHERE ",
+                    billables_filter!()
+                ))?
+                .query_row(params![f.account_id, start, end, f.customer_id], |r| {
+                    r.get(0)
+                })?;
+            let sql = concat!(
+                "SELECT ",
+                billable_cols!(),
+                " FROM billables WHERE ",
+                billables_filter!(),
+                " ORDER BY usage_date, created_at, id \
                  LIMIT ?5 OFFSET ?6"
             );
-            let mut stmt = conn.prepare_cached(&sql)?;
-            let rows = stmt.query_map(params![f.account_id, start, end, f.customer_id, limit, offset], billable_row)?;
+            let mut stmt = conn.prepare_cached(sql)?;
+            let rows = stmt.query_map(
+                params![f.account_id, start, end, f.customer_id, limit, offset],
+                billable_row,
+            )?;
             Ok((rows.collect::<rusqlite::Result<Vec<_>>>()?, total))
         })
     }
@@ -950,20 +1176,178 @@ impl BillingStore for SqliteStore {
         end: NaiveDate,
     ) -> Result<Vec<UsageTotals>, StoreError> {
         self.read(|conn| {
-            let mut stmt = conn.prepare_cached(
-                "SELECT category, SUM(count), SUM(billed_minutes), SUM(price) FROM usage_daily \
-                 WHERE account_id = ?1 AND usage_date BETWEEN ?2 AND ?3 \
-                 GROUP BY category ORDER BY category",
-            )?;
-            let rows = stmt.query_map(params![account_id, date(start), date(end)], |r| {
-                Ok(UsageTotals {
-                    category: r.get(0)?,
-                    count: r.get(1)?,
-                    billed_minutes: r.get(2)?,
-                    price: Money::from_micros(r.get(3)?),
+            // Rows are summed here rather than with GROUP BY, which needs a temporary B-tree
+            // sorter; BTreeMap's byte order is the BINARY collation's `ORDER BY category`.
+            let mut totals: BTreeMap<String, (i64, i64, i64)> = BTreeMap::new();
+            for part in usage_parts(start, end) {
+                let (sql, from, to) = match part {
+                    UsagePart::Days(a, b) => (USAGE_DAYS_SQL, date(a), date(b)),
+                    UsagePart::Months(a, b) => (USAGE_MONTHS_SQL, month(a), month(b)),
+                };
+                let mut stmt = conn.prepare_cached(sql)?;
+                let mut rows = stmt.query(params![account_id, from, to])?;
+                while let Some(r) = rows.next()? {
+                    let (count, minutes, price): (i64, i64, i64) =
+                        (r.get(1)?, r.get(2)?, r.get(3)?);
+                    let category = r.get_ref(0)?.as_str().map_err(|e| conversion_error(0, e))?;
+                    // Looked up by `&str` first: a category's String is allocated once.
+                    let Some(t) = totals.get_mut(category) else {
+                        totals.insert(category.to_string(), (count, minutes, price));
+                        continue;
+                    };
+                    // SQL's SUM fails on integer overflow; so does this.
+                    *t = match (
+                        t.0.checked_add(count),
+                        t.1.checked_add(minutes),
+                        t.2.checked_add(price),
+                    ) {
+                        (Some(c), Some(m), Some(p)) => (c, m, p),
+                        _ => return Err(StoreError::Invalid("usage totals overflow".to_string())),
+                    };
+                }
+            }
+            Ok(totals
+                .into_iter()
+                .map(|(category, (count, billed_minutes, price))| UsageTotals {
+                    category,
+                    count,
+                    billed_minutes,
+                    price: Money::from_micros(price),
                 })
-            })?;
-            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+                .collect())
         })
+    }
+}
+
+/// Daily roll-up rows of an account between two days, inclusive (`YYYY-MM-DD`); walks the
+/// primary key in order, no sorter.
+const USAGE_DAYS_SQL: &str = "SELECT category, count, billed_minutes, price FROM usage_daily \
+     WHERE account_id = ?1 AND usage_date BETWEEN ?2 AND ?3";
+/// Monthly roll-up rows of an account between two months, inclusive (`YYYY-MM`).
+const USAGE_MONTHS_SQL: &str = "SELECT category, count, billed_minutes, price FROM usage_monthly \
+     WHERE account_id = ?1 AND month BETWEEN ?2 AND ?3";
+
+/// A stretch of a usage query answered by one roll-up table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum UsagePart {
+    /// Days from the first to the second, inclusive, from `usage_daily`.
+    Days(NaiveDate, NaiveDate),
+    /// Whole months from the month of the first day to the month of the second, inclusive,
+    /// from `usage_monthly`.
+    Months(NaiveDate, NaiveDate),
+}
+
+/// Splits `start..=end` into the whole months inside it (read from `usage_monthly`) and the
+/// partial months at either end (read from `usage_daily`).
+fn usage_parts(start: NaiveDate, end: NaiveDate) -> Vec<UsagePart> {
+    if start > end {
+        return Vec::new();
+    }
+    // `usage_monthly` keys are the first 7 characters of the stored date, which is 'YYYY-MM'
+    // only for years with 4 digits; other ranges stay on the daily rows.
+    let four_digits = |d: NaiveDate| (0..=9999).contains(&d.year());
+    let first_of = |d: NaiveDate| d.with_day(1);
+    // First day of the first whole month, and the day after the last whole month.
+    let whole_start = if start.day() == 1 {
+        Some(start)
+    } else {
+        first_of(start).and_then(|d| d.checked_add_months(Months::new(1)))
+    };
+    let whole_end = match end.succ_opt() {
+        Some(next) if next.day() == 1 => Some(next),
+        _ => first_of(end),
+    };
+    match (whole_start, whole_end) {
+        (Some(ws), Some(we)) if ws < we && four_digits(start) && four_digits(end) => {
+            let mut parts = Vec::with_capacity(3);
+            if let Some(before) = ws.pred_opt().filter(|_| start < ws) {
+                parts.push(UsagePart::Days(start, before));
+            }
+            if let Some(last_month) = we.pred_opt() {
+                parts.push(UsagePart::Months(ws, last_month));
+            }
+            if we <= end {
+                parts.push(UsagePart::Days(we, end));
+            }
+            parts
+        }
+        _ => vec![UsagePart::Days(start, end)],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{UsagePart, date, month, usage_parts};
+    use chrono::NaiveDate;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn dates_are_written_as_chrono_writes_them() {
+        for s in [
+            "2026-10-01",
+            "2024-02-29",
+            "0001-01-09",
+            "0999-12-31",
+            "9999-12-31",
+            "1970-07-10",
+        ] {
+            assert_eq!(date(d(s)), s);
+            assert_eq!(month(d(s)), s[..7]);
+        }
+        for day in [
+            NaiveDate::MIN,
+            NaiveDate::MAX,
+            NaiveDate::from_ymd_opt(10000, 1, 1).unwrap(),
+            NaiveDate::from_ymd_opt(-1, 3, 4).unwrap(),
+            NaiveDate::from_ymd_opt(0, 3, 4).unwrap(),
+        ] {
+            assert_eq!(date(day), day.format("%Y-%m-%d").to_string());
+            assert_eq!(month(day), day.format("%Y-%m").to_string());
+        }
+    }
+
+    #[test]
+    fn usage_ranges_split_into_whole_months_and_partial_days() {
+        use UsagePart::{Days, Months};
+        assert_eq!(
+            usage_parts(d("2026-10-01"), d("2026-10-31")),
+            [Months(d("2026-10-01"), d("2026-10-31"))]
+        );
+        assert_eq!(
+            usage_parts(d("2026-10-02"), d("2026-10-31")),
+            [Days(d("2026-10-02"), d("2026-10-31"))]
+        );
+        assert_eq!(
+            usage_parts(d("2026-10-01"), d("2026-10-30")),
+            [Days(d("2026-10-01"), d("2026-10-30"))]
+        );
+        assert_eq!(
+            usage_parts(d("2026-09-15"), d("2026-12-03")),
+            [
+                Days(d("2026-09-15"), d("2026-09-30")),
+                Months(d("2026-10-01"), d("2026-11-30")),
+                Days(d("2026-12-01"), d("2026-12-03")),
+            ]
+        );
+        assert_eq!(
+            usage_parts(d("2024-02-01"), d("2024-02-29")),
+            [Months(d("2024-02-01"), d("2024-02-29"))]
+        );
+        assert_eq!(
+            usage_parts(d("2026-12-01"), d("2027-01-31")),
+            [Months(d("2026-12-01"), d("2027-01-31"))]
+        );
+        assert_eq!(
+            usage_parts(d("2026-10-05"), d("2026-10-05")),
+            [Days(d("2026-10-05"), d("2026-10-05"))]
+        );
+        assert!(usage_parts(d("2026-10-05"), d("2026-10-04")).is_empty());
+        assert_eq!(
+            usage_parts(NaiveDate::MAX, NaiveDate::MAX),
+            [Days(NaiveDate::MAX, NaiveDate::MAX)]
+        );
     }
 }
