@@ -163,7 +163,7 @@ $2
 - Server: \`bench-server serve\` (crates/bench), one actix worker, pinned with \`taskset -c $SERVER_CPU\` (its blocking threads and the SQLite writer thread share that core).
 - Load: wrk $(wrk -v 2>&1 | head -n1 | awk '{print $2}'), \`taskset -c $CLIENT_CPU wrk -t1 -cN -d${BENCH_DURATION}s --latency\`, ${BENCH_WARMUP} s warm-up per endpoint, then ${BENCH_ROUNDS} rounds in which every endpoint runs once, in order (A, B, C, ..., A, B, C, ...).
 - Shared machine: load average at the start $(cut -d' ' -f1-3 /proc/loadavg) (other engineers' builds run on the same 2 cores, so absolute numbers vary run to run; the interleaved rounds and same-run ratios are what to compare).
-- Figures: the median over rounds of requests/s, p50 and p99 (wrk's latency, client side, includes queueing at N connections); ratio = median rps / median rps of the baseline in the same run. "CPU/req" = the server process's user+system CPU time (/proc/<pid>/stat, all threads) during the run divided by the requests completed, and "CPU ratio" = baseline CPU/req ÷ this CPU/req: the throughput ratio a dedicated core would give, and much steadier than requests/s on this shared machine.
+- Figures: the median over rounds of requests/s, p50 and p99 (wrk's latency, client side, includes queueing at N connections); ratio = median rps / median rps of the baseline in the same run. "CPU/req" = the server process's user+system CPU time (/proc/<pid>/stat, all threads) during the run divided by the requests completed, and "CPU ratio" = baseline CPU/req ÷ this CPU/req: an estimate of the throughput ratio on a dedicated core, steadier than requests/s on this shared machine (though CPU per request also rises when the core is contended).
 EOF
 }
 

@@ -108,7 +108,7 @@ impl Serializer {
         } else if v == f64::MIN {
             self.out.push_str("-1.7976931348623157e+308");
         } else {
-            let mut buf = ryu::Buffer::new();
+            let mut buf = zmij::Buffer::new();
             let digits = if v.is_finite() {
                 buf.format_finite(v)
             } else {
@@ -124,7 +124,7 @@ impl Serializer {
         } else if v == f32::MIN {
             self.out.push_str("-3.4028235e+38");
         } else {
-            let mut buf = ryu::Buffer::new();
+            let mut buf = zmij::Buffer::new();
             let digits = if v.is_finite() {
                 buf.format_finite(v)
             } else {
@@ -150,7 +150,7 @@ fn write_float(out: &mut String, v: f64, digits: &str, max_fixed: i32) {
         out.push_str(if v.is_sign_negative() { "-0" } else { "0" });
         return;
     }
-    // Fast path: ryu already wrote fixed notation inside our fixed range; only an integral
+    // Fast path: zmij already wrote fixed notation inside our fixed range; only an integral
     // value's `.0` has to go.
     if !digits.contains('e') {
         let body = digits.strip_prefix('-').unwrap_or(digits);
