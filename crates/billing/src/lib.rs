@@ -9,6 +9,7 @@ pub mod money;
 pub mod rating;
 pub mod service;
 pub mod store;
+pub mod usage_cache;
 
 use std::sync::Arc;
 
@@ -36,7 +37,14 @@ pub fn register(registry: &mut Registry, service: Arc<BillingService>) {
     let s = service.clone();
     registry.add(move |req: ListUsageRecords, ctx: RequestContext| {
         let s = s.clone();
-        async move { s.list_usage_records(req, caller(&ctx)?).await }
+        async move {
+            // A cached answer is served right here, without copying the session.
+            let session = ctx.require_session()?;
+            match s.cached_usage_records(&req, session)? {
+                Some(hit) => Ok(hit),
+                None => s.list_usage_records_uncached(req, session.clone()).await,
+            }
+        }
     });
     let s = service.clone();
     registry.add(move |req: NewAccount, ctx: RequestContext| {

@@ -11,9 +11,10 @@ use crate::dto::*;
 use crate::money::Money;
 use crate::rating;
 use crate::store::{
-    Account, Billable, BillableFilter, BillingStore, Call, Customer, EvoSession, InsertOutcome,
-    NewUserRecord, Page, Rate, StoreError, User,
+    Account, BillJob, Billable, BillableFilter, BillingReads, BillingStore, Call, Customer,
+    EvoSession, InsertOutcome, NewUserRecord, Page, Rate, ReadsOf, StoreError, User,
 };
+use crate::usage_cache::{UsageAnswer, UsageCache, UsageCacheLimits};
 
 /// Evo Voice's top role: every account.
 pub const SYSTEM_ADMINISTRATOR: &str = "SystemAdministrator";
@@ -45,6 +46,8 @@ pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 pub struct BillingService {
     store: Arc<dyn BillingStore>,
     clock: Clock,
+    /// ListUsageRecords answers, valid until the account's next billable.
+    usage: Arc<UsageCache>,
 }
 
 impl std::fmt::Debug for BillingService {
@@ -71,14 +74,47 @@ pub fn is_sid(s: &str, prefix: &str) -> bool {
 }
 
 fn random_hex(bytes: usize) -> String {
-    (0..bytes)
-        .map(|_| format!("{:02x}", rand::random::<u8>()))
-        .collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    // Digit by digit: a `format!` per byte cost more than the rest of rating a call.
+    let mut s = String::with_capacity(bytes * 2);
+    for _ in 0..bytes {
+        let b = rand::random::<u8>();
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+    s
 }
 
 /// A new opaque id: 24 lowercase hex digits, like a MongoDB ObjectId.
 pub fn new_id() -> String {
     random_hex(12)
+}
+
+/// A new billable id, laid out like a MongoDB ObjectId: seconds since 1970 (4 bytes), a random
+/// value fixed for the process (5 bytes) and a counter (3 bytes, starting anywhere), all
+/// big-endian hex. Billables are the one high-volume table: ids that grow with time append to
+/// the end of its id index, so a group commit of many rows dirties one leaf page there instead
+/// of one random page per row. Unique within the process (up to 16M per second) and, through
+/// the process value, across processes; the primary key rejects a collision anyway.
+fn new_billable_id(now: DateTime<Utc>) -> String {
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static PROCESS: OnceLock<(u64, AtomicU32)> = OnceLock::new();
+    let (process, counter) =
+        PROCESS.get_or_init(|| (rand::random::<u64>(), AtomicU32::new(rand::random::<u32>())));
+    let seconds = u32::try_from(now.timestamp().max(0)).unwrap_or(u32::MAX);
+    let count = counter.fetch_add(1, Ordering::Relaxed);
+    let mut bytes = [0u8; 12];
+    bytes[..4].copy_from_slice(&seconds.to_be_bytes());
+    bytes[4..9].copy_from_slice(&process.to_be_bytes()[3..]);
+    bytes[9..].copy_from_slice(&count.to_be_bytes()[1..]);
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(24);
+    for b in bytes {
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+    s
 }
 
 fn is_superuser(s: &Session) -> bool {
@@ -139,19 +175,20 @@ fn listing_account(
 
 /// A `YYYY-MM-DD` date that exists in the calendar.
 fn parse_day(v: &str) -> Option<NaiveDate> {
-    let b = v.as_bytes();
-    let shape = b.len() == 10
-        && b.iter().enumerate().all(|(i, c)| {
-            if i == 4 || i == 7 {
-                *c == b'-'
-            } else {
-                c.is_ascii_digit()
-            }
-        });
-    if !shape {
-        return None;
+    // Read by hand: chrono's format-string parser cost more than the rest of a cached
+    // ListUsageRecords on the service side.
+    let number = |digits: &[u8]| {
+        digits.iter().try_fold(0u32, |n, c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    match v.as_bytes() {
+        [y @ .., b'-', m1, m2, b'-', d1, d2] if y.len() == 4 => {
+            let year = i32::try_from(number(y)?).ok()?;
+            NaiveDate::from_ymd_opt(year, number(&[*m1, *m2])?, number(&[*d1, *d2])?)
+        }
+        _ => None,
     }
-    NaiveDate::parse_from_str(v, "%Y-%m-%d").ok()
 }
 
 /// The inclusive UTC day range of a listing: `endDate` defaults to today, `startDate` to the
@@ -330,6 +367,16 @@ pub fn resolve_rate(
     customer_id: &str,
     category: &str,
 ) -> Result<Rate, ApiError> {
+    resolve_rate_in(&ReadsOf(store), account_id, customer_id, category)
+}
+
+/// [`resolve_rate`] over any [`BillingReads`], such as a billing job's transaction.
+fn resolve_rate_in(
+    store: &dyn BillingReads,
+    account_id: &str,
+    customer_id: &str,
+    category: &str,
+) -> Result<Rate, ApiError> {
     let mut seen = HashSet::new();
     let mut next = Some(customer_id.to_string());
     while let Some(cid) = next {
@@ -375,12 +422,11 @@ fn with_shared_reads<R>(
     }
 }
 
-fn new_billable_blocking(
-    store: &dyn BillingStore,
-    req: &NewBillable,
-    caller: &Session,
-    now: DateTime<Utc>,
-) -> Result<(), ApiError> {
+/// Steps 2 and 3 of NewBillable, which need no store: the call SID and the named owner
+/// (session id, account id, customer id), trimmed.
+type BillingTarget = (String, Option<String>, Option<String>, Option<String>);
+
+fn new_billable_target(req: &NewBillable) -> Result<BillingTarget, ApiError> {
     // 2. The call SID.
     let call_sid = required(&req.call_sid, "CallSid")?;
     if !is_sid(call_sid, "CA") {
@@ -399,35 +445,45 @@ fn new_billable_blocking(
             "You must specify either SessionId or AccountId + CustomerId",
         ));
     }
-    // Steps 4 to 9 only read; the insert runs after the shared connection went back to the
-    // pool, so that a write waiting for its group commit does not hold one.
-    let billable = with_shared_reads(store, || {
-        rate_call(
-            store,
-            call_sid,
-            (session_id, given_account, given_customer),
-            caller,
-            now,
-        )
-    })?;
-    let Some(billable) = billable else {
-        return Ok(());
-    };
-    match store.insert_billable(&billable)? {
-        InsertOutcome::Inserted => Ok(()),
-        InsertOutcome::Existing(existing) => same_owner(
-            &existing,
-            &billable.account_id,
-            &billable.customer_id,
-            session_id,
-        ),
+    Ok((
+        call_sid.to_string(),
+        session_id.map(str::to_string),
+        given_account.map(str::to_string),
+        given_customer.map(str::to_string),
+    ))
+}
+
+/// The account of a billing owner, or 404.
+fn owner_account(reads: &dyn BillingReads, id: &str) -> Result<Account, ApiError> {
+    reads
+        .get_account(id)?
+        .ok_or_else(|| ApiError::not_found(format!("Account {id} not found")))
+}
+
+/// Step 5 of NewBillable: the caller reaches the account.
+fn ensure_billing_access(
+    reads: &dyn BillingReads,
+    caller: &Session,
+    account_id: &str,
+) -> Result<(), ApiError> {
+    if is_superuser(caller)
+        || reads
+            .user_account_ids(&caller.user_id)?
+            .iter()
+            .any(|a| a == account_id)
+    {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(format!(
+            "You do not have access to account {account_id}"
+        )))
     }
 }
 
 /// Steps 4 to 9 of NewBillable: the billable to insert, or `None` when the call is already
 /// billed to the same owner.
 fn rate_call(
-    store: &dyn BillingStore,
+    store: &dyn BillingReads,
     call_sid: &str,
     (session_id, given_account, given_customer): (Option<&str>, Option<&str>, Option<&str>),
     caller: &Session,
@@ -457,7 +513,7 @@ fn rate_call(
                     "CustomerId does not match the session's customer",
                 ));
             }
-            (account_or_404(store, &s.account_id)?, customer_id)
+            (owner_account(store, &s.account_id)?, customer_id)
         }
         None => {
             let (Some(account_id), Some(customer_id)) = (given_account, given_customer) else {
@@ -466,8 +522,10 @@ fn rate_call(
                     "You must specify either SessionId or AccountId + CustomerId",
                 ));
             };
-            let account = account_or_404(store, account_id)?;
-            let customer = customer_or_404(store, customer_id)?;
+            let account = owner_account(store, account_id)?;
+            let customer = store
+                .get_customer(customer_id)?
+                .ok_or_else(|| ApiError::not_found(format!("Customer {customer_id} not found")))?;
             if customer.account_id != account.id {
                 return Err(invalid(
                     "CustomerId",
@@ -478,7 +536,7 @@ fn rate_call(
         }
     };
     // 5. Access.
-    ensure_access(store, caller, &account.id)?;
+    ensure_billing_access(store, caller, &account.id)?;
     // 6. The call, of this account's Twilio account.
     let call = store
         .get_call(call_sid)?
@@ -528,7 +586,7 @@ fn rate_call(
                 ),
             )
         })?;
-    let rate = resolve_rate(store, &account.id, &customer_id, category)?;
+    let rate = resolve_rate_in(store, &account.id, &customer_id, category)?;
     let duration = call.duration_seconds.unwrap_or(0).max(0);
     let (minutes, price) = if billed {
         let m = rating::billed_minutes(duration);
@@ -542,7 +600,7 @@ fn rate_call(
         .unwrap_or(call.imported_at)
         .date_naive();
     let billable = Billable {
-        id: new_id(),
+        id: new_billable_id(now),
         call_sid: call_sid.to_string(),
         account_id: account.id.clone(),
         customer_id: customer_id.clone(),
@@ -617,26 +675,75 @@ fn usage_record(
     }
 }
 
-fn list_usage_blocking(
+/// The accounts linked to the caller, from the cache or (remembered there) the store.
+fn linked_accounts(
     store: &dyn BillingStore,
-    req: &ListUsageRecords,
+    cache: &UsageCache,
     caller: &Session,
-    today: NaiveDate,
-) -> Result<Vec<UsageRecordInfo>, ApiError> {
-    with_shared_reads(store, || list_usage(store, req, caller, today))
+) -> Result<Arc<[String]>, ApiError> {
+    if let Some(links) = cache.links(&caller.user_id) {
+        return Ok(links);
+    }
+    let links: Arc<[String]> = store.user_account_ids(&caller.user_id)?.into();
+    cache.put_links(&caller.user_id, links.clone());
+    Ok(links)
 }
 
-fn list_usage(
+/// ListUsageRecords on a blocking thread: validation in the order of domain.md 4.7, then the
+/// cached answer or a fresh one (which is cached).
+fn list_usage_blocking(
     store: &dyn BillingStore,
+    cache: &UsageCache,
     req: &ListUsageRecords,
     caller: &Session,
     today: NaiveDate,
+) -> Result<UsageAnswer, ApiError> {
+    let given = non_blank(&req.account_id);
+    let superuser = is_superuser(caller);
+    // Links decide the default account and a non-administrator's access. Read outside the
+    // shared read transaction below, whose snapshot must begin after the version is read.
+    let links = if given.is_none() || !superuser {
+        Some(linked_accounts(store, cache, caller)?)
+    } else {
+        None
+    };
+    let account_id = match (given, links.as_deref()) {
+        (Some(id), _) => id,
+        (None, Some([only])) => only.as_str(),
+        (None, _) => return Err(invalid("AccountId", "AccountId is required")),
+    };
+    let range = date_range(&req.start_date, &req.end_date, today)?;
+    // Before any read of the snapshot the answer comes from (see `usage_cache`).
+    let version = cache.version(account_id);
+    with_shared_reads(store, || {
+        // Accounts never change: one the cache holds (with an outdated answer, typically) is
+        // as good as a read.
+        let account = match cache.account(account_id) {
+            Some(account) => account,
+            None => Arc::new(account_or_404(store, account_id)?),
+        };
+        let reachable = superuser || links.as_deref().is_some_and(|l| l.contains(&account.id));
+        if !reachable {
+            return Err(ApiError::forbidden(format!(
+                "You do not have access to account {}",
+                account.id
+            )));
+        }
+        if let Some(hit) = cache.get(&account.id, range.0, range.1) {
+            return Ok(hit);
+        }
+        let answer = UsageAnswer::new(list_usage(store, &account, range)?);
+        cache.put(&account, range, version, &answer);
+        Ok(answer)
+    })
+}
+
+/// The usage records of `account` over `start..=end`, from the store's roll-ups.
+fn list_usage(
+    store: &dyn BillingStore,
+    account: &Account,
+    (start, end): (NaiveDate, NaiveDate),
 ) -> Result<Vec<UsageRecordInfo>, ApiError> {
-    if non_blank(&req.account_id).is_none() && store.user_account_ids(&caller.user_id)?.len() != 1 {
-        return Err(invalid("AccountId", "AccountId is required"));
-    }
-    let (start, end) = date_range(&req.start_date, &req.end_date, today)?;
-    let account = listing_account(store, caller, &req.account_id)?;
     // At most one row per leaf category (four): a linear search is cheaper than hashing.
     let totals: Vec<(String, (i64, i64, Money))> = store
         .usage_by_category(&account.id, start, end)?
@@ -673,9 +780,9 @@ fn list_usage(
         };
         let price = price.round_half_up(5);
         out.push(if category == rating::TOTAL_PRICE {
-            usage_record(&account, category, range, 0, price.to_plain_string(), price)
+            usage_record(account, category, range, 0, price.to_plain_string(), price)
         } else {
-            usage_record(&account, category, range, count, minutes.to_string(), price)
+            usage_record(account, category, range, count, minutes.to_string(), price)
         });
     }
     Ok(out)
@@ -778,15 +885,30 @@ fn user_info(
 impl BillingService {
     /// Services over `store`, with the system clock.
     pub fn new(store: Arc<dyn BillingStore>) -> Self {
-        BillingService {
-            store,
-            clock: Arc::new(Utc::now),
-        }
+        BillingService::with_clock(store, Arc::new(Utc::now))
     }
 
     /// Services over `store` with a custom clock ("today" for date defaults, creation times).
     pub fn with_clock(store: Arc<dyn BillingStore>, clock: Clock) -> Self {
-        BillingService { store, clock }
+        BillingService {
+            store,
+            clock,
+            usage: Arc::new(UsageCache::default()),
+        }
+    }
+
+    /// Replaces the cache of ListUsageRecords answers with an empty one within `limits`.
+    #[must_use]
+    pub fn with_usage_cache_limits(mut self, limits: UsageCacheLimits) -> Self {
+        self.usage = Arc::new(UsageCache::new(limits));
+        self
+    }
+
+    /// The cache of ListUsageRecords answers. Anything that inserts billables other than
+    /// through [`BillingService::new_billable`] must [`UsageCache::invalidate`] their account
+    /// once the insert has committed.
+    pub fn usage_cache(&self) -> &UsageCache {
+        &self.usage
     }
 
     /// The store.
@@ -812,8 +934,39 @@ impl BillingService {
     /// # Errors
     /// 400, 403, 404 or 409 as domain.md 4.6 and decisions.md 27 specify.
     pub async fn new_billable(&self, req: NewBillable, caller: Session) -> Result<(), ApiError> {
-        self.blocking(move |store, now| new_billable_blocking(store, &req, &caller, now))
-            .await
+        let (call_sid, session_id, given_account, given_customer) = new_billable_target(&req)?;
+        let now = (self.clock)();
+        // Steps 4 to 9 run where the store puts them (for SQLite: on its writer thread, in the
+        // transaction of the insert), reached without a blocking-pool thread in between.
+        let owner_session = session_id.clone();
+        let job: BillJob = Box::new(move |reads| {
+            rate_call(
+                reads,
+                &call_sid,
+                (
+                    session_id.as_deref(),
+                    given_account.as_deref(),
+                    given_customer.as_deref(),
+                ),
+                &caller,
+                now,
+            )
+        });
+        match self.store.clone().bill_call(job).await? {
+            None => Ok(()),
+            Some((billable, InsertOutcome::Inserted)) => {
+                // Committed: cached usage of the account is outdated from here on, before
+                // the client hears of the insert.
+                self.usage.invalidate(&billable.account_id);
+                Ok(())
+            }
+            Some((billable, InsertOutcome::Existing(existing))) => same_owner(
+                &existing,
+                &billable.account_id,
+                &billable.customer_id,
+                owner_session.as_deref(),
+            ),
+        }
     }
 
     /// `ListUsageRecords`: Twilio-shaped usage of an account over whole UTC days (domain.md 4.7).
@@ -825,9 +978,61 @@ impl BillingService {
         &self,
         req: ListUsageRecords,
         caller: Session,
-    ) -> Result<Vec<UsageRecordInfo>, ApiError> {
-        self.blocking(move |store, now| list_usage_blocking(store, &req, &caller, now.date_naive()))
-            .await
+    ) -> Result<UsageAnswer, ApiError> {
+        match self.cached_usage_records(&req, &caller)? {
+            Some(hit) => Ok(hit),
+            None => self.list_usage_records_uncached(req, caller).await,
+        }
+    }
+
+    /// The answer to a ListUsageRecords from the cache, when one is current and the caller's
+    /// access is settled without the store: a SystemAdministrator, or a user whose linked
+    /// accounts are cached. `None` when the store has to be asked; an invalid date is reported
+    /// here already (the account was given, so it is the first error in any case).
+    ///
+    /// # Errors
+    /// 400 for an invalid date range.
+    pub fn cached_usage_records(
+        &self,
+        req: &ListUsageRecords,
+        caller: &Session,
+    ) -> Result<Option<UsageAnswer>, ApiError> {
+        let Some(account_id) = non_blank(&req.account_id) else {
+            return Ok(None);
+        };
+        let (start, end) = date_range(&req.start_date, &req.end_date, self.today())?;
+        let Some(answer) = self.usage.get(account_id, start, end) else {
+            return Ok(None);
+        };
+        // A cached answer means the account exists (accounts are never deleted): only access
+        // remains, and anything but a positive answer goes to the store for the exact error.
+        let allowed = is_superuser(caller)
+            || self
+                .usage
+                .links(&caller.user_id)
+                .is_some_and(|l| l.iter().any(|a| a == account_id));
+        Ok(allowed.then_some(answer))
+    }
+
+    /// ListUsageRecords through the store (which also fills the cache).
+    ///
+    /// # Errors
+    /// As [`BillingService::list_usage_records`].
+    pub async fn list_usage_records_uncached(
+        &self,
+        req: ListUsageRecords,
+        caller: Session,
+    ) -> Result<UsageAnswer, ApiError> {
+        let cache = self.usage.clone();
+        self.blocking(move |store, now| {
+            list_usage_blocking(store, &cache, &req, &caller, now.date_naive())
+        })
+        .await
+    }
+
+    /// Today's UTC date by the service's clock.
+    fn today(&self) -> NaiveDate {
+        (self.clock)().date_naive()
     }
 
     /// `NewAccount`.
@@ -1054,6 +1259,9 @@ impl BillingService {
             user_info(store, &user, roles)
         })
         .await
+        // The usage cache keeps users' links; a new id has none cached, but dropping the entry
+        // keeps that true whatever ids the store hands out.
+        .inspect(|info| self.usage.forget_links(&info.id))
     }
 
     /// `GetAuthStatus`: the caller, with roles and accounts.
@@ -1347,5 +1555,50 @@ impl BillingService {
             })
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_day_agrees_with_chrono_on_the_strict_shape() {
+        let shape = |v: &str| {
+            let b = v.as_bytes();
+            b.len() == 10
+                && b.iter().enumerate().all(|(i, c)| {
+                    if i == 4 || i == 7 {
+                        *c == b'-'
+                    } else {
+                        c.is_ascii_digit()
+                    }
+                })
+        };
+        for v in [
+            "2024-05-01",
+            "2024-02-29",
+            "2023-02-29",
+            "2026-10-31",
+            "2026-11-31",
+            "0000-01-01",
+            "9999-12-31",
+            "2024-13-01",
+            "2024-00-10",
+            "2024-01-00",
+            "2024-5-01",
+            "2024-05-1x",
+            "+024-05-01",
+            "2024/05/01",
+            "20240-5-01",
+            "2024-05-011",
+            "２０２４-05-01",
+            "",
+        ] {
+            let chrono = NaiveDate::parse_from_str(v, "%Y-%m-%d")
+                .ok()
+                .filter(|_| shape(v));
+            assert_eq!(parse_day(v), chrono, "{v:?}");
+        }
     }
 }

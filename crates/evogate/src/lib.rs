@@ -128,6 +128,8 @@ async fn build_gateway(settings: &Settings) -> anyhow::Result<Gateway> {
         },
         max_body_bytes: settings.max_body_bytes,
         debug: settings.debug,
+        // The access log (`log_request`) reports the operation.
+        tag_operations: true,
         ..GatewayConfig::default()
     };
     Ok(Gateway::new(registry, config, auth))

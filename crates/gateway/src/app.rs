@@ -17,6 +17,7 @@
 
 use std::sync::Arc;
 
+use actix_web::dev::{ServiceRequest, fn_service};
 use actix_web::http::header::HeaderValue;
 use actix_web::web;
 
@@ -45,6 +46,10 @@ pub struct GatewayConfig {
     pub debug: bool,
     /// The `X-Powered-By` header.
     pub server_header: String,
+    /// Leaves each operation's name in its response's extensions as
+    /// [`OperationName`](crate::pipeline::OperationName), for an access log to read. Off by
+    /// default: it costs two allocations per response that nothing reads without such a log.
+    pub tag_operations: bool,
 }
 
 impl Default for GatewayConfig {
@@ -62,6 +67,7 @@ impl Default for GatewayConfig {
                 "ServiceStack/{SERVICESTACK_VERSION} evogate/{}",
                 env!("CARGO_PKG_VERSION")
             ),
+            tag_operations: false,
         }
     }
 }
@@ -130,8 +136,12 @@ impl Gateway {
     /// Mounts the host into an actix `App` (or scope): one default service that does all the
     /// routing, so it must be the last thing configured.
     pub fn configure(&self, cfg: &mut web::ServiceConfig) {
-        cfg.app_data(web::Data::new(self.clone()))
-            .default_service(web::to(crate::pipeline::serve));
+        // A plain service rather than `web::to`: the pipeline takes the request apart itself, so
+        // no extractor runs and the gateway needs no lookup in the app data.
+        let inner = self.inner.clone();
+        cfg.default_service(fn_service(move |req: ServiceRequest| {
+            crate::pipeline::serve(req, inner.clone())
+        }));
     }
 
     /// The operations served.

@@ -72,7 +72,8 @@ pub struct BindInput<'a> {
     pub kind: RouteKind,
     /// The effective method, upper case, after `X-HTTP-Method-Override`.
     pub method: &'a str,
-    /// The request `Content-Type`, if any.
+    /// The request `Content-Type`, if any (the pipeline leaves it out when there is no body:
+    /// it only says how to read one).
     pub content_type: Option<&'a str>,
     /// The body, already size-checked and decompressed (empty when there is none).
     pub body: &'a [u8],
@@ -119,6 +120,11 @@ const RESERVED_QUERY_KEYS: &[&str] = &[
 /// column for a malformed body; 400 for a body beyond the depth or size limits.
 pub fn bind<T: Operation>(input: &BindInput<'_>) -> Result<T, ApiError> {
     let info = T::type_info();
+    // Nothing to bind (a plain GET): the DTO's defaults, without building empty layers. A blank
+    // body reads as no body on every path below, so this answers exactly as they would.
+    if input.query.is_empty() && input.path_vars.is_empty() && is_blank(input.body) {
+        return Merged::default().into_dto::<T>(info, None);
+    }
     let body = read_body(input, info)?;
     let query = string_layer(input.query, true);
     match (input.kind, body) {

@@ -1,9 +1,8 @@
 //! Who is calling, and what a service may add to its response.
 
-use std::cell::RefCell;
-use std::rc::Rc;
+use std::sync::Arc;
 
-use actix_web::HttpRequest;
+use actix_web::{HttpMessage, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 
 use crate::error::ApiError;
@@ -60,10 +59,21 @@ pub trait Authenticator: Send + Sync + 'static {
     /// `Ok(None)` for an anonymous request; `Err` when credentials were presented but are not
     /// acceptable (a wrong Basic password, an expired or tampered token), which the pipeline
     /// answers with that error even for operations that do not need a user.
+    ///
+    /// The session is shared (`Arc`) so an authenticator can hand out the one it cached
+    /// instead of copying its strings and role lists for every request.
     fn authenticate<'a>(
         &'a self,
         req: &'a HttpRequest,
-    ) -> LocalBoxFuture<'a, Result<Option<Session>, ApiError>>;
+    ) -> LocalBoxFuture<'a, Result<Option<Arc<Session>>, ApiError>>;
+
+    /// Whether `req` could name a caller at all. When this is false the pipeline treats the
+    /// request as anonymous without calling [`Authenticator::authenticate`] (whose boxed future
+    /// is a measurable part of a cheap request), so an implementation must answer true whenever
+    /// `authenticate` might return anything but `Ok(None)`. The default always asks.
+    fn may_identify(&self, _req: &HttpRequest) -> bool {
+        true
+    }
 
     /// The `WWW-Authenticate` challenges a 401 carries, first registered provider first.
     fn challenges(&self) -> Vec<String> {
@@ -79,8 +89,12 @@ impl Authenticator for NoAuth {
     fn authenticate<'a>(
         &'a self,
         _req: &'a HttpRequest,
-    ) -> LocalBoxFuture<'a, Result<Option<Session>, ApiError>> {
+    ) -> LocalBoxFuture<'a, Result<Option<Arc<Session>>, ApiError>> {
         Box::pin(async { Ok(None) })
+    }
+
+    fn may_identify(&self, _req: &HttpRequest) -> bool {
+        false
     }
 }
 
@@ -114,11 +128,16 @@ pub struct ResponseExtras {
 /// to a blocking thread takes what it needs out of it first.
 #[derive(Clone)]
 pub struct RequestContext {
-    session: Option<Rc<Session>>,
+    session: Option<Arc<Session>>,
     operation: &'static TypeInfo,
     request: HttpRequest,
-    extras: Rc<RefCell<ResponseExtras>>,
 }
+
+/// What services added to a response, kept in the request's extensions until the pipeline
+/// takes it: most services add nothing, and then nothing is allocated for it. The private type
+/// keeps it apart from anything middleware stores there.
+#[derive(Default)]
+struct PendingExtras(ResponseExtras);
 
 impl std::fmt::Debug for RequestContext {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -134,13 +153,12 @@ impl RequestContext {
     pub fn new(
         request: HttpRequest,
         operation: &'static TypeInfo,
-        session: Option<Session>,
+        session: Option<Arc<Session>>,
     ) -> Self {
         RequestContext {
-            session: session.map(Rc::new),
+            session,
             operation,
             request,
-            extras: Rc::new(RefCell::new(ResponseExtras::default())),
         }
     }
 
@@ -175,26 +193,34 @@ impl RequestContext {
             .and_then(|v| v.to_str().ok())
     }
 
+    /// Changes what the response will carry besides its body.
+    fn with_extras(&self, change: impl FnOnce(&mut ResponseExtras)) {
+        let mut ext = self.request.extensions_mut();
+        change(&mut ext.get_or_insert_with(PendingExtras::default).0);
+    }
+
     /// Adds a response header.
     pub fn add_header(&self, name: impl Into<String>, value: impl Into<String>) {
-        self.extras
-            .borrow_mut()
-            .headers
-            .push((name.into(), value.into()));
+        let header = (name.into(), value.into());
+        self.with_extras(|e| e.headers.push(header));
     }
 
     /// Sets or deletes a cookie on the response.
     pub fn set_cookie(&self, cookie: SetCookie) {
-        self.extras.borrow_mut().cookies.push(cookie);
+        self.with_extras(|e| e.cookies.push(cookie));
     }
 
     /// Overrides the success status.
     pub fn set_status(&self, status: u16) {
-        self.extras.borrow_mut().status = Some(status);
+        self.with_extras(|e| e.status = Some(status));
     }
 
     /// Takes what the service added, leaving it empty; called by the pipeline.
     pub fn take_extras(&self) -> ResponseExtras {
-        std::mem::take(&mut *self.extras.borrow_mut())
+        self.request
+            .extensions_mut()
+            .remove::<PendingExtras>()
+            .map(|p| p.0)
+            .unwrap_or_default()
     }
 }

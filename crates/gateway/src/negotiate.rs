@@ -7,6 +7,8 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
+use actix_web::http::header::HeaderValue;
+
 use crate::format::{Format, Formats};
 
 /// The JSV media type served when the format was picked by the URL (suffix, `?format=`,
@@ -17,6 +19,10 @@ const PRETTY_JSV_CONTENT_TYPE: &str = "text/plain; charset=utf-8";
 /// JSONP responses are scripts.
 const JSONP_CONTENT_TYPE: &str = "text/javascript; charset=utf-8";
 
+static JSV_URL_HEADER: HeaderValue = HeaderValue::from_static(JSV_URL_CONTENT_TYPE);
+static PRETTY_JSV_HEADER: HeaderValue = HeaderValue::from_static(PRETTY_JSV_CONTENT_TYPE);
+static JSONP_HEADER: HeaderValue = HeaderValue::from_static(JSONP_CONTENT_TYPE);
+
 /// The outcome of negotiation: which format writes the response and how it is labelled.
 #[derive(Clone)]
 pub struct Negotiated {
@@ -25,6 +31,9 @@ pub struct Negotiated {
     /// The response `Content-Type`: a static string except for a JSV type taken from `Accept`,
     /// so cloning a negotiation allocates nothing.
     pub content_type: Cow<'static, str>,
+    /// [`Negotiated::content_type`] as a header value (prebuilt for the static types), `None`
+    /// if it is not a valid one.
+    pub content_type_header: Option<HeaderValue>,
     /// Human-oriented layout (`?debug` with JSV).
     pub pretty: bool,
     /// The JSONP callback to wrap a JSON body in.
@@ -130,7 +139,11 @@ fn format_for<'a>(formats: &Formats, media: &'a str) -> Option<(Arc<dyn Format>,
 
 /// The format the client's `Accept` header prefers, with the media type that selected it.
 fn from_accept<'a>(formats: &Formats, accept: &'a str) -> Option<(Arc<dyn Format>, &'a str)> {
-    // One range (curl's `*/*`, most API clients' one type) needs no list to sort.
+    // What most API clients send (curl, many HTTP libraries): nothing to parse.
+    if accept == "*/*" {
+        return formats.get("json").map(|f| (f.clone(), accept));
+    }
+    // One range (most other API clients' one type) needs no list to sort.
     if !accept.contains(',') {
         return parse_entry(accept)
             .filter(|e| e.q > 0.0)
@@ -215,29 +228,49 @@ pub fn negotiate(formats: &Formats, input: &NegotiationInput<'_>) -> Option<Nego
     } else {
         None
     };
-    let content_type: Cow<'static, str> = if jsonp.is_some() {
-        Cow::Borrowed(JSONP_CONTENT_TYPE)
+    let owned = |text: String| {
+        let header = HeaderValue::try_from(text.as_str()).ok();
+        (Cow::Owned(text), header)
+    };
+    let (content_type, content_type_header) = if jsonp.is_some() {
+        (
+            Cow::Borrowed(JSONP_CONTENT_TYPE),
+            Some(JSONP_HEADER.clone()),
+        )
     } else if pretty {
-        Cow::Borrowed(PRETTY_JSV_CONTENT_TYPE)
+        (
+            Cow::Borrowed(PRETTY_JSV_CONTENT_TYPE),
+            Some(PRETTY_JSV_HEADER.clone()),
+        )
     } else if is_jsv {
+        let url = || {
+            (
+                Cow::Borrowed(JSV_URL_CONTENT_TYPE),
+                Some(JSV_URL_HEADER.clone()),
+            )
+        };
         match source {
             Source::Accept(media) => {
-                Cow::Owned(format!("{}; charset=utf-8", media.to_ascii_lowercase()))
+                owned(format!("{}; charset=utf-8", media.to_ascii_lowercase()))
             }
             // `/jsv/reply` answers with the JSV type the client asked for (C#'s JsvServiceClient
             // names `application/jsv`), else the documented `text/jsv`.
             Source::Route => match input.accept.and_then(|a| jsv_media_in(formats, a)) {
-                Some(media) => Cow::Owned(format!("{media}; charset=utf-8")),
-                None => Cow::Borrowed(JSV_URL_CONTENT_TYPE),
+                Some(media) => owned(format!("{media}; charset=utf-8")),
+                None => url(),
             },
-            Source::Url | Source::Default => Cow::Borrowed(JSV_URL_CONTENT_TYPE),
+            Source::Url | Source::Default => url(),
         }
     } else {
-        Cow::Borrowed(format.content_type())
+        (
+            Cow::Borrowed(format.content_type()),
+            format.content_type_header(),
+        )
     };
     Some(Negotiated {
         format,
         content_type,
+        content_type_header,
         pretty,
         jsonp,
     })

@@ -5,17 +5,20 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::Read;
 use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
 
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{
     ACCEPT, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, HOST, HeaderName, HeaderValue, VARY,
 };
-use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
 use bytes::Bytes;
+use futures_util::future::Either;
 use futures_util::{FutureExt, StreamExt};
 use percent_encoding::percent_decode_str;
 
-use crate::app::{Gateway, Inner};
+use crate::app::Inner;
 use crate::bind::{BindInput, RouteKind};
 use crate::context::{RequestContext, ResponseExtras, Session};
 use crate::error::ApiError;
@@ -50,6 +53,10 @@ fn form_decode(s: &str) -> String {
 
 /// Query-string or form pairs, decoded, in order; a key without `=` has an empty value.
 pub(crate) fn parse_pairs(qs: &str) -> Vec<(String, String)> {
+    // Most requests have no query at all.
+    if qs.is_empty() {
+        return Vec::new();
+    }
     qs.split('&')
         .filter(|s| !s.is_empty())
         .map(|pair| {
@@ -86,15 +93,6 @@ fn upper_method(m: &str) -> Cow<'_, str> {
     }
 }
 
-/// A header value for a static string without copying it, or `None` when it is not a valid
-/// header value.
-fn static_header_value(s: &'static str) -> Option<HeaderValue> {
-    // `from_static` panics on what `HeaderValue::try_from` would reject; check first.
-    s.bytes()
-        .all(|b| (32..127).contains(&b) || b == b'\t')
-        .then(|| HeaderValue::from_static(s))
-}
-
 fn content_type_essence(req: &HttpRequest) -> Option<String> {
     header(req, &CONTENT_TYPE).map(|ct| {
         ct.split(';')
@@ -127,7 +125,7 @@ fn too_large(limit: usize) -> ApiError {
 /// `Content-Length`) and while streaming, then decompresses it under the same bound.
 async fn read_body(
     req: &HttpRequest,
-    payload: &mut web::Payload,
+    payload: &mut Payload,
     limit: usize,
 ) -> Result<Bytes, ApiError> {
     if let Some(len) = header(req, &CONTENT_LENGTH).and_then(|v| v.trim().parse::<u64>().ok())
@@ -198,29 +196,35 @@ fn negotiation_input<'a>(
 /// What every error path needs.
 struct ErrCtx<'a> {
     inner: &'a Inner,
-    neg: Option<Negotiated>,
+    neg: Option<&'a Negotiated>,
     operation: Option<&'static TypeInfo>,
 }
 
 impl ErrCtx<'_> {
     fn respond(&self, err: &ApiError, detail: &ErrorDetail) -> HttpResponse {
-        let neg = self
-            .neg
-            .clone()
-            .or_else(|| fallback_negotiation(self.inner));
-        let Some(neg) = neg else {
-            return HttpResponse::InternalServerError()
-                .content_type("text/plain; charset=utf-8")
-                .body(err.message().to_string());
+        let fallback;
+        let neg = match self.neg {
+            Some(n) => n,
+            None => match fallback_negotiation(self.inner) {
+                Some(n) => {
+                    fallback = n;
+                    &fallback
+                }
+                None => {
+                    return HttpResponse::InternalServerError()
+                        .content_type("text/plain; charset=utf-8")
+                        .body(err.message().to_string());
+                }
+            },
         };
         let env = ErrorEnv {
             types: &self.inner.types,
             operation: self.operation,
             debug: self.inner.config.debug,
         };
-        let mut res = response::error_response(err, &neg, &env, detail);
+        let mut res = response::error_response(err, neg, &env, detail);
         if let Some(op) = self.operation {
-            res.extensions_mut().insert(OperationName(op.name));
+            tag_operation(&mut res, op, self.inner);
         }
         res
     }
@@ -230,16 +234,27 @@ impl ErrCtx<'_> {
     }
 }
 
+/// Leaves the operation's name in the response for access logs, when the host asked for it.
+fn tag_operation(res: &mut HttpResponse, op: &'static TypeInfo, inner: &Inner) {
+    if inner.config.tag_operations {
+        res.extensions_mut().insert(OperationName(op.name));
+    }
+}
+
 /// The default service: every request the host receives comes through here.
 pub(crate) async fn serve(
-    req: HttpRequest,
-    payload: web::Payload,
-    gw: web::Data<Gateway>,
-) -> HttpResponse {
-    let inner = &*gw.inner;
+    req: ServiceRequest,
+    inner: Arc<Inner>,
+) -> Result<ServiceResponse, actix_web::Error> {
+    let (req, payload) = req.into_parts();
+    let res = respond(&req, payload, &inner).await;
+    Ok(ServiceResponse::new(req, res))
+}
+
+async fn respond(req: &HttpRequest, payload: Payload, inner: &Inner) -> HttpResponse {
     // Services are guarded closer to the call; this catches the rest (a writer, the binder
     // outside a service), so no panic ever becomes a dropped connection.
-    let mut res = match AssertUnwindSafe(handle(&req, payload, inner))
+    let mut res = match AssertUnwindSafe(handle(req, payload, inner))
         .catch_unwind()
         .await
     {
@@ -254,7 +269,7 @@ pub(crate) async fn serve(
             };
             ErrCtx {
                 inner,
-                neg: fallback_negotiation(inner),
+                neg: None,
                 operation: None,
             }
             .respond(&err, &detail)
@@ -279,7 +294,156 @@ fn is_metadata_path(parts: &[Cow<'_, str>]) -> bool {
     }
 }
 
-async fn handle(req: &HttpRequest, mut payload: web::Payload, inner: &Inner) -> HttpResponse {
+/// An operation the router found, with everything decided about it before it runs.
+struct Routed<'a> {
+    entry: &'a Arc<dyn ErasedOperation>,
+    neg: Negotiated,
+    kind: RouteKind,
+    path_vars: Vec<(String, String)>,
+    batch: bool,
+    oneway: bool,
+    bind_format: Option<&'static str>,
+}
+
+/// What routing decided.
+enum Routing<'a> {
+    /// Run this operation.
+    Operation(Routed<'a>),
+    /// The request ends here (health, metadata, 404, 405, `OPTIONS`, or an error).
+    Done(HttpResponse),
+}
+
+/// Routes and negotiates: the operation to run, or the response that ends the request here.
+///
+/// Kept out of the `async` pipeline so that the path segments, which sit on the stack, never
+/// become part of the request's future (which is moved and boxed per request).
+fn route<'a>(
+    req: &HttpRequest,
+    method: &str,
+    query: &[(String, String)],
+    inner: &'a Inner,
+) -> Routing<'a> {
+    // Split and decoded once: the health check, the metadata check and the router share it.
+    let parts = router::Segments::split(req.path());
+    if matches!(method, "GET" | "HEAD") {
+        if parts.len() == 1 && parts[0].eq_ignore_ascii_case("health") {
+            return Routing::Done(
+                HttpResponse::Ok()
+                    .content_type("application/json; charset=utf-8")
+                    .body(r#"{"status":"ok"}"#),
+            );
+        }
+        if is_metadata_path(&parts)
+            && let Some(r) = serve_metadata(req, inner)
+        {
+            return Routing::Done(r);
+        }
+    }
+
+    let matched = inner
+        .router
+        .route(method, &parts, &inner.registry, &inner.formats);
+    drop(parts);
+    let (suffix, route_format) = match &matched {
+        RouteMatch::Generic {
+            suffix,
+            route_format,
+            ..
+        }
+        | RouteMatch::UnknownOperation {
+            suffix,
+            route_format,
+            ..
+        } => (*suffix, *route_format),
+        RouteMatch::Rest { suffix, .. }
+        | RouteMatch::Options { suffix, .. }
+        | RouteMatch::MethodNotAllowed { suffix, .. }
+        | RouteMatch::NotFound { suffix } => (*suffix, None),
+    };
+    let neg = negotiate(
+        &inner.formats,
+        &negotiation_input(req, query, suffix, route_format),
+    );
+    let Some(neg) = neg else {
+        let errs = ErrCtx {
+            inner,
+            neg: None,
+            operation: None,
+        };
+        return Routing::Done(errs.error(&ApiError::internal("no JSON format is registered")));
+    };
+    let errs = ErrCtx {
+        inner,
+        neg: Some(&neg),
+        operation: None,
+    };
+
+    let (op, kind, path_vars, batch, oneway, bind_format) = match matched {
+        RouteMatch::NotFound { .. } => {
+            let path = percent_decode_str(req.path()).decode_utf8_lossy();
+            return Routing::Done(errs.error(&ApiError::not_found(format!(
+                "Handler for Request not found: {method} {path}"
+            ))));
+        }
+        RouteMatch::UnknownOperation { name, .. } => {
+            return Routing::Done(errs.error(&ApiError::new(
+                404,
+                "NotImplementedException",
+                format!("The operation '{name}' does not exist for this service"),
+            )));
+        }
+        RouteMatch::MethodNotAllowed { allow, .. } => {
+            let path = percent_decode_str(req.path()).decode_utf8_lossy();
+            let err = ApiError::new(
+                405,
+                "MethodNotAllowed",
+                format!("'{method}' is not allowed on '{path}'"),
+            )
+            .with_header("Allow", allow);
+            return Routing::Done(errs.error(&err));
+        }
+        RouteMatch::Options { allow, .. } => {
+            return Routing::Done(
+                HttpResponse::NoContent()
+                    .insert_header(("Allow", allow))
+                    .finish(),
+            );
+        }
+        RouteMatch::Generic {
+            op,
+            route_format,
+            batch,
+            oneway,
+            ..
+        } => (
+            op,
+            RouteKind::Generic,
+            Vec::new(),
+            batch,
+            oneway,
+            Some(route_format.unwrap_or("json")),
+        ),
+        RouteMatch::Rest { op, path_vars, .. } => {
+            (op, RouteKind::Rest, path_vars, false, false, None)
+        }
+    };
+    let Some(entry) = inner.registry.entry(op) else {
+        return Routing::Done(errs.error(&ApiError::internal(
+            "the router named an operation the registry does not hold",
+        )));
+    };
+    Routing::Operation(Routed {
+        entry,
+        neg,
+        kind,
+        path_vars,
+        batch,
+        oneway,
+        bind_format,
+    })
+}
+
+async fn handle(req: &HttpRequest, mut payload: Payload, inner: &Inner) -> HttpResponse {
     let query = parse_pairs(req.query_string());
     let limit = inner.config.max_body_bytes;
     let mut body: Option<Bytes> = None;
@@ -306,7 +470,7 @@ async fn handle(req: &HttpRequest, mut payload: web::Payload, inner: &Inner) -> 
                 let neg = negotiate(&inner.formats, &negotiation_input(req, &query, None, None));
                 return ErrCtx {
                     inner,
-                    neg,
+                    neg: neg.as_ref(),
                     operation: None,
                 }
                 .error(&e);
@@ -314,121 +478,27 @@ async fn handle(req: &HttpRequest, mut payload: web::Payload, inner: &Inner) -> 
         }
     }
 
-    // Split and decoded once: the health check, the metadata check and the router share it.
-    let parts = router::split_path(req.path());
-    if matches!(&*method, "GET" | "HEAD") {
-        if parts.len() == 1 && parts[0].eq_ignore_ascii_case("health") {
-            return HttpResponse::Ok()
-                .content_type("application/json; charset=utf-8")
-                .body(r#"{"status":"ok"}"#);
-        }
-        if is_metadata_path(&parts)
-            && let Some(r) = serve_metadata(req, inner)
-        {
-            return r;
-        }
-    }
-
-    let matched = inner
-        .router
-        .route(&method, &parts, &inner.registry, &inner.formats);
-    let (suffix, route_format) = match &matched {
-        RouteMatch::Generic {
-            suffix,
-            route_format,
-            ..
-        }
-        | RouteMatch::UnknownOperation {
-            suffix,
-            route_format,
-            ..
-        } => (*suffix, *route_format),
-        RouteMatch::Rest { suffix, .. }
-        | RouteMatch::Options { suffix, .. }
-        | RouteMatch::MethodNotAllowed { suffix, .. }
-        | RouteMatch::NotFound { suffix } => (*suffix, None),
+    let routed = match route(req, &method, &query, inner) {
+        Routing::Operation(r) => r,
+        Routing::Done(res) => return res,
     };
-    let neg = negotiate(
-        &inner.formats,
-        &negotiation_input(req, &query, suffix, route_format),
-    );
+    let info = routed.entry.info();
     let errs = ErrCtx {
         inner,
-        neg: neg.clone(),
-        operation: None,
-    };
-    let Some(neg) = neg else {
-        return errs.error(&ApiError::internal("no JSON format is registered"));
-    };
-
-    let (op, kind, path_vars, batch, oneway, bind_format) = match matched {
-        RouteMatch::NotFound { .. } => {
-            let path = percent_decode_str(req.path())
-                .decode_utf8_lossy()
-                .into_owned();
-            return errs.error(&ApiError::not_found(format!(
-                "Handler for Request not found: {method} {path}"
-            )));
-        }
-        RouteMatch::UnknownOperation { name, .. } => {
-            return errs.error(&ApiError::new(
-                404,
-                "NotImplementedException",
-                format!("The operation '{name}' does not exist for this service"),
-            ));
-        }
-        RouteMatch::MethodNotAllowed { allow, .. } => {
-            let path = percent_decode_str(req.path())
-                .decode_utf8_lossy()
-                .into_owned();
-            let err = ApiError::new(
-                405,
-                "MethodNotAllowed",
-                format!("'{method}' is not allowed on '{path}'"),
-            )
-            .with_header("Allow", allow);
-            return errs.error(&err);
-        }
-        RouteMatch::Options { allow, .. } => {
-            return HttpResponse::NoContent()
-                .insert_header(("Allow", allow))
-                .finish();
-        }
-        RouteMatch::Generic {
-            op,
-            route_format,
-            batch,
-            oneway,
-            ..
-        } => (
-            op,
-            RouteKind::Generic,
-            Vec::new(),
-            batch,
-            oneway,
-            Some(route_format.unwrap_or("json")),
-        ),
-        RouteMatch::Rest { op, path_vars, .. } => {
-            (op, RouteKind::Rest, path_vars, false, false, None)
-        }
-    };
-    let Some(entry) = inner.registry.entry(op).cloned() else {
-        return errs.error(&ApiError::internal(
-            "the router named an operation the registry does not hold",
-        ));
-    };
-    let info = entry.info();
-    let errs = ErrCtx {
-        inner,
-        neg: Some(neg.clone()),
+        neg: Some(&routed.neg),
         operation: Some(info),
     };
 
-    let session = match inner.auth.authenticate(req).await {
-        Ok(s) => s,
-        Err(e) => return errs.error(&e),
+    // Most requests carry no credentials at all: they skip the authenticator's future.
+    let session = if inner.auth.may_identify(req) {
+        match inner.auth.authenticate(req).await {
+            Ok(s) => s,
+            Err(e) => return errs.error(&e),
+        }
+    } else {
+        None
     };
-    if let Err(e) = authorize(info, session.as_ref(), inner) {
+    if let Err(e) = authorize(info, session.as_deref(), inner) {
         return errs.error(&e);
     }
 
@@ -445,44 +515,54 @@ async fn handle(req: &HttpRequest, mut payload: web::Payload, inner: &Inner) -> 
             },
         }
     };
+    drop(payload);
 
-    let content_type = header(req, &CONTENT_TYPE);
-    let input = BindInput {
-        kind,
-        method: bind_method,
-        content_type,
-        body: &body,
-        route_format: bind_format,
-        path_vars: &path_vars,
-        query: &query,
-        limits: inner.config.limits,
-        types: &inner.types,
-        formats: &inner.formats,
-    };
     let ctx = RequestContext::new(req.clone(), info, session);
-
-    let outcome = if batch {
+    let batch = routed.batch;
+    let outcome = {
+        // Binding happens inside the synchronous part of the call; nothing of the input is
+        // kept across the service's await.
         let started = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            entry.clone().call_batch(&input, ctx.clone())
+            let input = BindInput {
+                kind: routed.kind,
+                method: bind_method,
+                // Only a body has a type to read it by.
+                content_type: if body.is_empty() {
+                    None
+                } else {
+                    header(req, &CONTENT_TYPE)
+                },
+                body: &body,
+                route_format: routed.bind_format,
+                path_vars: &routed.path_vars,
+                query: &query,
+                limits: inner.config.limits,
+                types: &inner.types,
+                formats: &inner.formats,
+            };
+            if batch {
+                Either::Left(routed.entry.clone().call_batch(&input, ctx.clone()))
+            } else {
+                Either::Right(routed.entry.clone().call(&input, ctx.clone()))
+            }
         }));
         match started {
-            Ok(fut) => AssertUnwindSafe(fut).catch_unwind().await,
+            Ok(Either::Left(fut)) => AssertUnwindSafe(fut).catch_unwind().await,
+            Ok(Either::Right(fut)) => {
+                AssertUnwindSafe(fut)
+                    .catch_unwind()
+                    .await
+                    .map(|result| BatchOutcome {
+                        completed: 0,
+                        failed_in_handler: false,
+                        result,
+                    })
+            }
             Err(p) => Err(p),
         }
-    } else {
-        let started =
-            std::panic::catch_unwind(AssertUnwindSafe(|| entry.clone().call(&input, ctx.clone())));
-        let single = match started {
-            Ok(fut) => AssertUnwindSafe(fut).catch_unwind().await,
-            Err(p) => Err(p),
-        };
-        single.map(|result| BatchOutcome {
-            completed: 0,
-            failed_in_handler: false,
-            result,
-        })
     };
     let extras = ctx.take_extras();
+    drop(ctx);
 
     let mut res = match outcome {
         Err(panic) => {
@@ -503,7 +583,15 @@ async fn handle(req: &HttpRequest, mut payload: web::Payload, inner: &Inner) -> 
             result,
         }) => {
             let mut res = match result {
-                Ok(reply) => write_reply(reply, &*entry, &neg, inner, oneway, &extras, &errs),
+                Ok(reply) => write_reply(
+                    reply,
+                    &**routed.entry,
+                    &routed.neg,
+                    inner,
+                    routed.oneway,
+                    &extras,
+                    &errs,
+                ),
                 Err(e) => {
                     let meta = (batch && failed_in_handler).then(|| {
                         HashMap::from([("AutoBatchIndex".to_string(), completed.to_string())])
@@ -524,7 +612,7 @@ async fn handle(req: &HttpRequest, mut payload: web::Payload, inner: &Inner) -> 
         }
     };
     apply_extras(&mut res, &extras, req);
-    res.extensions_mut().insert(OperationName(info.name));
+    tag_operation(&mut res, info, inner);
     res
 }
 
@@ -609,7 +697,7 @@ fn write_reply(
         // The same format is unlikely to write the error either: answer it in JSON.
         let json = ErrCtx {
             inner,
-            neg: fallback_negotiation(inner),
+            neg: None,
             operation: errs.operation,
         };
         return json.error(&err);
@@ -623,13 +711,9 @@ fn write_reply(
         out = wrapped;
     }
     let mut b = HttpResponseBuilder::new(override_status.unwrap_or(StatusCode::OK));
-    // Usually a format's own static type: no copy into a new header value.
-    let static_value = match &neg.content_type {
-        Cow::Borrowed(s) => static_header_value(s),
-        Cow::Owned(_) => None,
-    };
-    match static_value {
-        Some(v) => b.insert_header((CONTENT_TYPE, v)),
+    // Usually a format's own static type, prebuilt: no check and no copy per response.
+    match &neg.content_type_header {
+        Some(v) => b.insert_header((CONTENT_TYPE, v.clone())),
         None => b.insert_header((CONTENT_TYPE, &*neg.content_type)),
     };
     if neg.format.name() == "csv" {

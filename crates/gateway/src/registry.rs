@@ -4,7 +4,6 @@
 //! run its handler and hand back a response the format layer can write, so the pipeline never
 //! sees a concrete DTO type.
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -14,26 +13,32 @@ use futures_util::future::LocalBoxFuture;
 use crate::bind::BindInput;
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::format::ResponseBody;
+use crate::format::{IntoResponse, ResponseBody};
 use crate::meta::{Operation, Primitive, ReturnType, TypeInfo, TypeMap, TypeRef};
 
 /// The service behind an operation: any `Fn(Request, RequestContext) -> impl Future<Output =
-/// Result<Response, ApiError>>`.
+/// Result<R, ApiError>>` where `R` is the declared response or a
+/// [`Shared`](crate::format::Shared) one ([`IntoResponse`]).
 pub trait Handler<Op: Operation>: Send + Sync + 'static {
+    /// The answer: the declared response type, or a form of it the format layer can write
+    /// faster.
+    type Output: IntoResponse<Op::Response>;
     /// What a call returns. Kept concrete so the registry boxes it once, together with turning
     /// the response into a [`Reply`], instead of boxing it twice per request.
-    type Future: Future<Output = Result<Op::Response, ApiError>> + 'static;
+    type Future: Future<Output = Result<Self::Output, ApiError>> + 'static;
 
     /// Serves one request.
     fn call(&self, req: Op, ctx: RequestContext) -> Self::Future;
 }
 
-impl<Op, F, Fut> Handler<Op> for F
+impl<Op, F, Fut, R> Handler<Op> for F
 where
     Op: Operation,
     F: Fn(Op, RequestContext) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<Op::Response, ApiError>> + 'static,
+    Fut: Future<Output = Result<R, ApiError>> + 'static,
+    R: IntoResponse<Op::Response>,
 {
+    type Output = R;
     type Future = Fut;
 
     fn call(&self, req: Op, ctx: RequestContext) -> Fut {
@@ -134,7 +139,7 @@ impl<Op: Operation, H: Handler<Op>> ErasedOperation for Typed<Op, H> {
             let value = fut.await?;
             Ok(match self.declared {
                 Some(_) => Reply::Body {
-                    value: Box::new(value),
+                    value: value.into_body(),
                     list: false,
                 },
                 None => Reply::Void,
@@ -161,7 +166,7 @@ impl<Op: Operation, H: Handler<Op>> ErasedOperation for Typed<Op, H> {
             let mut out = Vec::with_capacity(items.len());
             for item in items {
                 match self.handler.call(item, ctx.clone()).await {
-                    Ok(v) => out.push(v),
+                    Ok(v) => out.push(v.into_item()),
                     Err(e) => {
                         return BatchOutcome {
                             completed: out.len(),
@@ -188,12 +193,85 @@ impl<Op: Operation, H: Handler<Op>> ErasedOperation for Typed<Op, H> {
     }
 }
 
+/// Operation names to registry indices, looked up ignoring ASCII case.
+///
+/// Every generic request looks its operation up by the name in the URL. A hand-made
+/// open-addressing table hashes that name case-folded as it reads it, so a lookup neither copies
+/// it into a lower-cased buffer nor runs SipHash, whose resistance to chosen keys buys nothing
+/// here: the table is filled once from the host's own operations and never grows from requests.
+#[derive(Default, Clone)]
+struct NameTable {
+    /// Names as registered with their index; the length is zero or a power of two.
+    slots: Vec<Option<(&'static str, usize)>>,
+    len: usize,
+}
+
+impl NameTable {
+    /// The length and the case-folded first and last two bytes: enough to spread a host's
+    /// operation names, and a few instructions where hashing every byte would cost as much as
+    /// the comparison that follows anyway.
+    fn hash(name: &str) -> usize {
+        let b = name.as_bytes();
+        let at = |i: usize| usize::from(b.get(i).map_or(0, u8::to_ascii_lowercase));
+        let n = b.len();
+        let mixed = n
+            ^ (at(0) << 8)
+            ^ (at(1) << 16)
+            ^ (at(n.wrapping_sub(1)) << 5)
+            ^ (at(n.wrapping_sub(2)) << 13);
+        // The product carries every input bit upwards; fold the high half onto the low bits,
+        // which pick the slot.
+        let h = mixed.wrapping_mul(0x9E37_79B9);
+        h ^ (h >> 16)
+    }
+
+    /// The slot holding `name`, or the empty slot where it would go.
+    fn slot(&self, name: &str) -> Option<usize> {
+        let mask = self.slots.len().checked_sub(1)?;
+        let mut i = Self::hash(name) & mask;
+        // At most half full, so an empty slot always ends the probe.
+        loop {
+            match self.slots.get(i)? {
+                // Clients nearly always spell a name as declared: an exact comparison (one
+                // `memcmp`) settles most lookups before the byte-by-byte case-folding one.
+                Some((k, _)) if *k != name && !k.eq_ignore_ascii_case(name) => {
+                    i = (i + 1) & mask;
+                }
+                _ => return Some(i),
+            }
+        }
+    }
+
+    fn get(&self, name: &str) -> Option<usize> {
+        let i = self.slot(name)?;
+        self.slots.get(i)?.as_ref().map(|(_, index)| *index)
+    }
+
+    /// Adds `name`, unless it is already there (the first registration wins).
+    fn insert(&mut self, name: &'static str, index: usize) {
+        if (self.len + 1) * 2 > self.slots.len() {
+            let old = std::mem::take(&mut self.slots);
+            self.slots = vec![None; (old.len() * 2).max(16)];
+            self.len = 0;
+            for (k, v) in old.into_iter().flatten() {
+                self.insert(k, v);
+            }
+        }
+        if let Some(i) = self.slot(name)
+            && let Some(slot @ None) = self.slots.get_mut(i)
+        {
+            *slot = Some((name, index));
+            self.len += 1;
+        }
+    }
+}
+
 /// Every operation a host serves.
 #[derive(Default, Clone)]
 pub struct Registry {
     ops: Vec<Arc<dyn ErasedOperation>>,
     /// Lower-cased operation name → index in `ops`; the first registration of a name wins.
-    by_name: HashMap<String, usize>,
+    by_name: NameTable,
     types: TypeMap,
 }
 
@@ -221,9 +299,7 @@ impl Registry {
             declared: declared_response::<Op>(),
             _op: PhantomData,
         }));
-        self.by_name
-            .entry(info.name.to_ascii_lowercase())
-            .or_insert(index);
+        self.by_name.insert(info.name, index);
         self
     }
 
@@ -246,18 +322,7 @@ impl Registry {
 
     /// The index of the operation named `name`, ignoring ASCII case.
     pub(crate) fn find(&self, name: &str) -> Option<usize> {
-        // Every generic request looks its operation up here: a name that fits is lower-cased on
-        // the stack rather than into a new `String`.
-        let mut buf = [0u8; 64];
-        if let Some(lower) = buf.get_mut(..name.len()) {
-            lower.copy_from_slice(name.as_bytes());
-            lower.make_ascii_lowercase();
-            // ASCII lower-casing keeps UTF-8 valid, so this never falls through.
-            if let Ok(lower) = std::str::from_utf8(lower) {
-                return self.by_name.get(lower).copied();
-            }
-        }
-        self.by_name.get(&name.to_ascii_lowercase()).copied()
+        self.by_name.get(name)
     }
 
     /// The entry at `index` (from [`Registry::find`] or the router).
@@ -268,5 +333,30 @@ impl Registry {
     /// Every entry with its index, in registration order.
     pub(crate) fn entries(&self) -> impl Iterator<Item = (usize, &Arc<dyn ErasedOperation>)> + '_ {
         self.ops.iter().enumerate()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::NameTable;
+
+    #[test]
+    fn names_are_found_ignoring_case_and_the_first_registration_wins() {
+        let mut t = NameTable::default();
+        assert_eq!(t.get("Anything"), None);
+        let names: Vec<&'static str> = (0..200)
+            .map(|i| &*Box::leak(format!("Operation{i}").into_boxed_str()))
+            .collect();
+        for (i, n) in names.iter().enumerate() {
+            t.insert(n, i);
+        }
+        t.insert("OPERATION7", 999);
+        for (i, n) in names.iter().enumerate() {
+            assert_eq!(t.get(n), Some(i));
+            assert_eq!(t.get(&n.to_ascii_uppercase()), Some(i));
+        }
+        assert_eq!(t.get("Operation200"), None);
+        assert_eq!(t.get(""), None);
+        assert_eq!(t.get("Opération1"), None);
     }
 }

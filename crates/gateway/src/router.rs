@@ -56,10 +56,7 @@ impl CompiledRoute {
         for (si, seg) in self.segments.iter().enumerate() {
             match seg {
                 Seg::Literal(l) => {
-                    if !parts
-                        .get(i)
-                        .is_some_and(|p| p.as_ref().eq_ignore_ascii_case(l))
-                    {
+                    if !parts.get(i).is_some_and(|p| literal_eq(p.as_ref(), l)) {
                         return false;
                     }
                     i += 1;
@@ -127,6 +124,19 @@ impl CompiledRoute {
     }
 }
 
+/// Whether a path segment is the (lower-cased) literal `lower`, ignoring ASCII case.
+///
+/// Paths nearly always come in the case they were declared in, so one exact comparison settles
+/// most matches; only then are the bytes folded one by one (and only one side needs it).
+fn literal_eq(segment: &str, lower: &str) -> bool {
+    segment.len() == lower.len()
+        && (segment == lower
+            || segment
+                .bytes()
+                .zip(lower.bytes())
+                .all(|(a, b)| a.to_ascii_lowercase() == b))
+}
+
 fn compile_segment(s: &str) -> Seg {
     if let Some(inner) = s.strip_prefix('{').and_then(|x| x.strip_suffix('}')) {
         let wildcard = inner.starts_with('*') || inner.ends_with('*');
@@ -163,8 +173,10 @@ fn join<S: AsRef<str>>(parts: &[S]) -> String {
 /// Splits a raw path into percent-decoded segments, dropping empty ones (so a trailing or
 /// doubled slash is ignored).
 ///
-/// The pipeline splits a path once and routes on these; only a segment holding a `%` is decoded
-/// into a new string, the rest borrow the path.
+/// The pipeline splits a path once (into [`Segments`], which does the same without a `Vec`)
+/// and routes on these; only a segment holding a `%` is decoded into a new string, the rest
+/// borrow the path.
+#[cfg(test)]
 pub(crate) fn split_path(raw: &str) -> Vec<Cow<'_, str>> {
     raw.split('/')
         .filter(|s| !s.is_empty())
@@ -176,6 +188,81 @@ pub(crate) fn split_path(raw: &str) -> Vec<Cow<'_, str>> {
             }
         })
         .collect()
+}
+
+/// How many segments a path may have before [`Segments`] moves them to the heap; every route
+/// the hosts declare is shorter.
+const INLINE_SEGMENTS: usize = 8;
+
+/// A path's percent-decoded segments ([`split_path`]), held on the stack for the usual short
+/// path: splitting is done on every request, and a `Vec` would be an allocation each time.
+pub(crate) struct Segments<'a> {
+    inline: [Cow<'a, str>; INLINE_SEGMENTS],
+    len: usize,
+    /// Every segment, once there are more than fit inline.
+    spilled: Vec<Cow<'a, str>>,
+}
+
+impl<'a> Segments<'a> {
+    /// Splits `raw` as [`split_path`] does.
+    pub(crate) fn split(raw: &'a str) -> Self {
+        let mut segs = Segments {
+            inline: Default::default(),
+            len: 0,
+            spilled: Vec::new(),
+        };
+        // One pass over the bytes finds both the slashes and whether a segment needs decoding
+        // (`str::split` and `contains` each run a general-purpose search per call, which for
+        // paths this short costs more than the search itself).
+        let mut start = 0;
+        let mut escaped = false;
+        for (i, &b) in raw.as_bytes().iter().enumerate() {
+            if b == b'/' {
+                segs.push(raw, start..i, escaped);
+                start = i + 1;
+                escaped = false;
+            } else if b == b'%' {
+                escaped = true;
+            }
+        }
+        segs.push(raw, start..raw.len(), escaped);
+        segs
+    }
+
+    /// Adds `raw[range]` unless it is empty, decoded if it holds an escape.
+    fn push(&mut self, raw: &'a str, range: Range<usize>, escaped: bool) {
+        // The range ends at a `/` or the end, so it is always on character boundaries.
+        let Some(s) = raw.get(range).filter(|s| !s.is_empty()) else {
+            return;
+        };
+        let s = if escaped {
+            percent_decode_str(s).decode_utf8_lossy()
+        } else {
+            Cow::Borrowed(s)
+        };
+        if let Some(slot) = self.inline.get_mut(self.len) {
+            *slot = s;
+            self.len += 1;
+        } else {
+            if self.spilled.is_empty() {
+                self.spilled
+                    .extend(self.inline.iter_mut().map(std::mem::take));
+            }
+            self.spilled.push(s);
+        }
+    }
+}
+
+impl<'a> std::ops::Deref for Segments<'a> {
+    type Target = [Cow<'a, str>];
+
+    fn deref(&self) -> &Self::Target {
+        if self.spilled.is_empty() {
+            self.inline.get(..self.len).unwrap_or_default()
+        } else {
+            &self.spilled
+        }
+    }
 }
 
 /// What the router found.
@@ -237,7 +324,10 @@ pub(crate) enum RouteMatch {
 /// Splits a `.ext` suffix that names a format off `name`, returning the format's name (the
 /// negotiator looks formats up by name ignoring case, so it stands for the suffix as written).
 fn split_suffix<'a>(name: &'a str, formats: &Formats) -> (&'a str, Option<&'static str>) {
-    if let Some((base, ext)) = name.rsplit_once('.')
+    // A byte loop rather than `rsplit_once`: names are short, and a general search costs more
+    // to set up than to run on them.
+    let dot = name.as_bytes().iter().rposition(|&b| b == b'.');
+    if let Some((base, ext)) = dot.and_then(|i| Some((name.get(..i)?, name.get(i + 1..)?)))
         && !base.is_empty()
         && let Some(f) = formats.get(ext)
     {
@@ -250,6 +340,11 @@ fn split_suffix<'a>(name: &'a str, formats: &Formats) -> (&'a str, Option<&'stat
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Router {
     routes: Vec<CompiledRoute>,
+    /// For each segment count, the routes a path with that many segments may fit, in
+    /// registration order: every request would otherwise look at every route.
+    by_len: Vec<Vec<usize>>,
+    /// The wildcard routes: all a path longer than `by_len` covers may fit.
+    wildcards: Vec<usize>,
 }
 
 impl Router {
@@ -297,19 +392,45 @@ impl Router {
                 });
             }
         }
-        Router { routes }
+        let longest = routes.iter().map(|r| r.segments.len()).max().unwrap_or(0);
+        let by_len = (0..=longest)
+            .map(|n| {
+                (0..routes.len())
+                    .filter(|&i| {
+                        routes.get(i).is_some_and(|r| {
+                            if r.wildcard {
+                                r.segments.len() <= n + 1
+                            } else {
+                                r.segments.len() == n
+                            }
+                        })
+                    })
+                    .collect()
+            })
+            .collect();
+        let wildcards = (0..routes.len())
+            .filter(|&i| routes.get(i).is_some_and(|r| r.wildcard))
+            .collect();
+        Router {
+            routes,
+            by_len,
+            wildcards,
+        }
     }
 
     /// Resolves a generic operation name (`Op`, `op.xml`, `Op[]`, `Op%5B%5D.json`).
+    ///
+    /// `split` is [`split_suffix`] of the name, which is always the path's last segment (worked
+    /// out once per request).
     fn generic(
         &self,
-        raw_name: &str,
+        split: (&str, Option<&'static str>),
         route_format: Option<&'static str>,
         oneway: bool,
         registry: &Registry,
         formats: &Formats,
     ) -> RouteMatch {
-        let (mut name, mut suffix) = split_suffix(raw_name, formats);
+        let (mut name, mut suffix) = split;
         let mut batch = false;
         if let Some(n) = name.strip_suffix("[]") {
             name = n;
@@ -343,47 +464,48 @@ impl Router {
         registry: &Registry,
         formats: &Formats,
     ) -> RouteMatch {
-        if let [first, name] = parts
-            && first.eq_ignore_ascii_case("api")
-        {
-            return options_for_generic(method, self.generic(name, None, false, registry, formats));
-        }
-        if let Some(m) = self.rest(method, parts, formats) {
-            return m;
-        }
-        if let [fmt, kind, name] = parts
-            && let Some(f) = formats.get(fmt)
-        {
-            let oneway = kind.eq_ignore_ascii_case("oneway");
-            if oneway
-                || kind.eq_ignore_ascii_case("reply")
-                || kind.eq_ignore_ascii_case("syncreply")
-            {
-                let m = self.generic(name, Some(f.name()), oneway, registry, formats);
-                return options_for_generic(method, m);
-            }
-        }
-        let suffix = parts.last().and_then(|l| split_suffix(l, formats).1);
-        RouteMatch::NotFound { suffix }
-    }
-
-    fn rest(&self, method: &str, parts: &[Cow<'_, str>], formats: &Formats) -> Option<RouteMatch> {
-        let (last, suffix) = match parts.last() {
+        // Every kind of route looks at the last segment's format suffix.
+        let last = match parts.last() {
             Some(last) => split_suffix(last, formats),
             None => ("", None),
         };
+        if let [first, _] = parts
+            && literal_eq(first, "api")
+        {
+            return options_for_generic(method, self.generic(last, None, false, registry, formats));
+        }
+        if let Some(m) = self.rest(method, parts, last) {
+            return m;
+        }
+        if let [fmt, kind, _] = parts
+            && let Some(f) = formats.get(fmt)
+        {
+            let oneway = literal_eq(kind, "oneway");
+            if oneway || literal_eq(kind, "reply") || literal_eq(kind, "syncreply") {
+                let m = self.generic(last, Some(f.name()), oneway, registry, formats);
+                return options_for_generic(method, m);
+            }
+        }
+        RouteMatch::NotFound { suffix: last.1 }
+    }
+
+    /// `last` is [`split_suffix`] of the last segment.
+    fn rest(
+        &self,
+        method: &str,
+        parts: &[Cow<'_, str>],
+        (last, suffix): (&str, Option<&'static str>),
+    ) -> Option<RouteMatch> {
         if suffix.is_none() {
-            let candidates = self.candidates(parts);
-            return (!candidates.is_empty()).then(|| self.pick(method, parts, candidates, None));
+            return self.pick(method, parts, None);
         }
         // Only a path ending in a format suffix needs segments of its own: the last one without it.
         let mut stripped: Vec<&str> = parts.iter().map(|p| p.as_ref()).collect();
         if let Some(l) = stripped.last_mut() {
             *l = last;
         }
-        let candidates = self.candidates(&stripped);
-        if !candidates.is_empty() {
-            return Some(self.pick(method, &stripped, candidates, suffix));
+        if let Some(m) = self.pick(method, &stripped, suffix) {
+            return Some(m);
         }
         // The dot was part of a value after all (`/files/{name}` with `a.json`); the suffix goes
         // back lower-cased, as it always has.
@@ -396,45 +518,58 @@ impl Router {
         if let Some(l) = stripped.last_mut() {
             *l = &rejoined;
         }
-        let candidates = self.candidates(&stripped);
-        (!candidates.is_empty()).then(|| self.pick(method, &stripped, candidates, None))
+        self.pick(method, &stripped, None)
     }
 
     /// The routes the segments fit, in registration order.
-    fn candidates<S: AsRef<str>>(&self, parts: &[S]) -> Vec<&CompiledRoute> {
-        self.routes.iter().filter(|r| r.fits(parts)).collect()
+    fn candidates<'r, S: AsRef<str>>(
+        &'r self,
+        parts: &'r [S],
+    ) -> impl Iterator<Item = &'r CompiledRoute> + 'r {
+        self.by_len
+            .get(parts.len())
+            .unwrap_or(&self.wildcards)
+            .iter()
+            .filter_map(|&i| self.routes.get(i))
+            .filter(move |r| r.fits(parts))
     }
 
-    /// The best of the routes a path fits for `method`, with its variables bound.
+    /// The best of the routes a path fits for `method`, with its variables bound; `None` when
+    /// the path fits no route at all.
+    ///
+    /// One pass over the routes on the way to a match (a list of candidates would be an
+    /// allocation per request); the rarer answers (`OPTIONS`, 405) walk them again for `Allow`.
     fn pick<S: AsRef<str>>(
         &self,
         method: &str,
         parts: &[S],
-        candidates: Vec<&CompiledRoute>,
         suffix: Option<&'static str>,
-    ) -> RouteMatch {
+    ) -> Option<RouteMatch> {
         let routing_method = if method == "HEAD" { "GET" } else { method };
-        if method == "OPTIONS" {
-            return RouteMatch::Options {
-                allow: allow_header(&candidates),
-                suffix,
-            };
-        }
-        let mut best: Option<&CompiledRoute> = None;
-        for r in &candidates {
+        let mut any = false;
+        let mut best = None;
+        for r in self.candidates(parts) {
+            any = true;
             if !r.allows(routing_method) {
                 continue;
             }
+            let score = r.score(routing_method);
             // Strictly better only: ties go to the first registered route.
-            let better = match best {
-                None => true,
-                Some(b) => r.score(routing_method) > b.score(routing_method),
-            };
-            if better {
-                best = Some(r);
+            if best.as_ref().is_none_or(|(_, b)| score > *b) {
+                best = Some((r, score));
             }
         }
-        match best {
+        let best = best.map(|(r, _)| r);
+        if !any {
+            return None;
+        }
+        if method == "OPTIONS" {
+            return Some(RouteMatch::Options {
+                allow: allow_header(self.candidates(parts)),
+                suffix,
+            });
+        }
+        Some(match best {
             Some(r) => RouteMatch::Rest {
                 op: r.op,
                 // A candidate fits by construction, so this always binds.
@@ -442,10 +577,10 @@ impl Router {
                 suffix,
             },
             None => RouteMatch::MethodNotAllowed {
-                allow: allow_header(&candidates),
+                allow: allow_header(self.candidates(parts)),
                 suffix,
             },
-        }
+        })
     }
 }
 
@@ -467,7 +602,7 @@ fn options_for_generic(method: &str, m: RouteMatch) -> RouteMatch {
 
 /// The `Allow` header for the routes that matched a path: their verbs, `HEAD` with `GET`, and
 /// `OPTIONS`.
-fn allow_header(candidates: &[&CompiledRoute]) -> String {
+fn allow_header<'r>(candidates: impl Iterator<Item = &'r CompiledRoute>) -> String {
     fn push(verbs: &mut Vec<String>, v: &str) {
         if !verbs.iter().any(|x| x == v) {
             verbs.push(v.to_string());
@@ -547,10 +682,33 @@ mod tests {
     }
 
     #[test]
+    fn segments_split_like_split_path() {
+        for path in [
+            "",
+            "/",
+            "/json/reply/Echo",
+            "//a///b/",
+            "/a%2Fb/%41c",
+            "/1/2/3/4/5/6/7/8",
+            "/1/2/3/4/5/6/7/8/9",
+            "/1/2/3/4/5/6/7/8/9/10/%31%31/12",
+        ] {
+            assert_eq!(
+                &*Segments::split(path),
+                split_path(path).as_slice(),
+                "{path}"
+            );
+        }
+    }
+
+    #[test]
     fn allow_lists_verbs() {
         let a = route("/x", Some("GET,POST"));
         let b = route("/x", Some("PUT"));
-        assert_eq!(allow_header(&[&a, &b]), "GET, POST, PUT, HEAD, OPTIONS");
+        assert_eq!(
+            allow_header([&a, &b].into_iter()),
+            "GET, POST, PUT, HEAD, OPTIONS"
+        );
     }
 
     #[test]

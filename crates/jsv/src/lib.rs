@@ -64,6 +64,8 @@ mod value;
 pub use de::{Deserializer, from_slice, from_str};
 pub use error::{Category, Error, Result};
 pub use fields::{FieldDeserializer, from_fields, to_query_string};
-pub use ser::{Compound, Serializer, to_string, to_string_pretty, to_vec, to_writer};
+pub use ser::{
+    Compound, Serializer, append_to_vec, to_string, to_string_pretty, to_vec, to_writer,
+};
 pub use types::duration;
 pub use value::{Value, from_value, to_value};

@@ -39,8 +39,12 @@ impl Default for Serializer {
 impl Serializer {
     /// A serializer for the compact form.
     pub fn new() -> Self {
+        Self::with_capacity(256)
+    }
+
+    fn with_capacity(capacity: usize) -> Self {
         Serializer {
-            out: String::with_capacity(256),
+            out: String::with_capacity(capacity),
             pretty: false,
             quote_blank: true,
             wrote_none: false,
@@ -371,6 +375,39 @@ pub fn to_string<T: ?Sized + Serialize>(value: &T) -> Result<String> {
 /// As [`to_string`].
 pub fn to_vec<T: ?Sized + Serialize>(value: &T) -> Result<Vec<u8>> {
     to_string(value).map(String::into_bytes)
+}
+
+/// Append `value` as compact JSV to `out`, writing straight into its spare capacity (a caller
+/// that reserved room for the answer gets no second buffer and no copy).
+///
+/// On error `out` is left as it was.
+///
+/// # Errors
+///
+/// As [`to_string`].
+pub fn append_to_vec<T: ?Sized + Serialize>(out: &mut Vec<u8>, value: &T) -> Result<()> {
+    let start = out.len();
+    match String::from_utf8(std::mem::take(out)) {
+        Ok(text) => {
+            let mut ser = Serializer {
+                out: text,
+                ..Serializer::with_capacity(0)
+            };
+            let result = value.serialize(&mut ser);
+            *out = ser.out.into_bytes();
+            if result.is_err() {
+                out.truncate(start);
+            }
+            result
+        }
+        // Bytes that are not UTF-8 cannot be the serializer's buffer: write apart and append.
+        Err(e) => {
+            *out = e.into_bytes();
+            let text = to_string(value)?;
+            out.extend_from_slice(text.as_bytes());
+            Ok(())
+        }
+    }
 }
 
 /// Serialize `value` as compact JSV into `writer`.
@@ -907,6 +944,22 @@ pub(crate) fn f32_text(v: f32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn append_to_vec_writes_after_what_is_there_and_keeps_it_on_error() {
+        let mut out = b"x=".to_vec();
+        out.reserve(64);
+        append_to_vec(&mut out, &vec![1, 2]).unwrap();
+        assert_eq!(out, b"x=[1,2]");
+        // A map key that is not a scalar cannot be written: nothing half-written is left.
+        let bad = std::collections::BTreeMap::from([(vec![1], 1)]);
+        assert!(append_to_vec(&mut out, &bad).is_err());
+        assert_eq!(out, b"x=[1,2]");
+        // Bytes that are not text are kept as they are.
+        let mut raw = vec![0xff];
+        append_to_vec(&mut raw, "a").unwrap();
+        assert_eq!(raw, [0xff, b'a']);
+    }
 
     #[test]
     fn float_layout() {

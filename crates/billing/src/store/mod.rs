@@ -1,9 +1,12 @@
 //! Persistence for billing: the [`BillingStore`] trait the services depend on, its records, and
 //! the SQLite implementation ([`SqliteStore`]).
 //!
-//! The trait is narrow and synchronous; services call it from blocking threads
-//! (`tokio::task::spawn_blocking`), never from an async worker. A PostgreSQL backend would be a
-//! second implementation of the same trait.
+//! The trait is narrow and, but for [`BillingStore::bill_call`], synchronous; services call the
+//! synchronous methods from blocking threads (`tokio::task::spawn_blocking`), never from an
+//! async worker. `bill_call` returns a future instead: NewBillable hands the store one job (its
+//! reads, rating and insert), which the SQLite store runs on its writer thread inside the group
+//! transaction. A PostgreSQL backend would be a second implementation of the same trait (its
+//! `bill_call` could run the job in one transaction, or keep the default).
 //!
 //! # Reusing the SQLite connections (for `src/store/auth.rs`)
 //!
@@ -342,11 +345,109 @@ pub struct Page {
     pub limit: i64,
 }
 
+/// The reads that rating a call needs (NewBillable steps 4 to 7), as seen from inside
+/// [`BillingStore::bill_call`]'s transaction.
+pub trait BillingReads {
+    /// A session by id.
+    fn get_evo_session(&self, id: &str) -> Result<Option<EvoSession>, StoreError>;
+    /// An account by id.
+    fn get_account(&self, id: &str) -> Result<Option<Account>, StoreError>;
+    /// A customer by id.
+    fn get_customer(&self, id: &str) -> Result<Option<Customer>, StoreError>;
+    /// The accounts linked to a user, in link order.
+    fn user_account_ids(&self, user_id: &str) -> Result<Vec<String>, StoreError>;
+    /// A call by SID.
+    fn get_call(&self, sid: &str) -> Result<Option<Call>, StoreError>;
+    /// The rate row at exactly this scope (`None` account: system default).
+    fn find_rate(
+        &self,
+        account_id: Option<&str>,
+        customer_id: Option<&str>,
+        category: &str,
+    ) -> Result<Option<Rate>, StoreError>;
+    /// The billable of a call.
+    fn get_billable_by_call(&self, call_sid: &str) -> Result<Option<Billable>, StoreError>;
+}
+
+/// Decides, from the store's current state, which billable (if any) to insert; a rejection
+/// is the API error the caller gets, and nothing is written.
+pub type BillJob = Box<
+    dyn FnOnce(&dyn BillingReads) -> Result<Option<Billable>, gateway::ApiError> + Send + 'static,
+>;
+
+/// What [`BillingStore::bill_call`] resolves to: the billable the job chose and the insert's
+/// outcome (`None` when the job chose to insert nothing), or the job's rejection or a store
+/// failure.
+pub type BillFuture = std::pin::Pin<
+    Box<
+        dyn std::future::Future<Output = Result<Option<Billed>, gateway::ApiError>>
+            + Send
+            + 'static,
+    >,
+>;
+
+/// A billable the job of [`BillingStore::bill_call`] chose, and what inserting it did.
+pub type Billed = (Billable, InsertOutcome);
+
+/// [`BillingReads`] over the plain [`BillingStore`] methods: what the default
+/// [`BillingStore::bill_call`] hands its job.
+pub(crate) struct ReadsOf<'a, S: ?Sized>(pub(crate) &'a S);
+
+impl<S: BillingStore + ?Sized> BillingReads for ReadsOf<'_, S> {
+    fn get_evo_session(&self, id: &str) -> Result<Option<EvoSession>, StoreError> {
+        self.0.get_evo_session(id)
+    }
+    fn get_account(&self, id: &str) -> Result<Option<Account>, StoreError> {
+        self.0.get_account(id)
+    }
+    fn get_customer(&self, id: &str) -> Result<Option<Customer>, StoreError> {
+        self.0.get_customer(id)
+    }
+    fn user_account_ids(&self, user_id: &str) -> Result<Vec<String>, StoreError> {
+        self.0.user_account_ids(user_id)
+    }
+    fn get_call(&self, sid: &str) -> Result<Option<Call>, StoreError> {
+        self.0.get_call(sid)
+    }
+    fn find_rate(
+        &self,
+        account_id: Option<&str>,
+        customer_id: Option<&str>,
+        category: &str,
+    ) -> Result<Option<Rate>, StoreError> {
+        self.0.find_rate(account_id, customer_id, category)
+    }
+    fn get_billable_by_call(&self, call_sid: &str) -> Result<Option<Billable>, StoreError> {
+        self.0.get_billable_by_call(call_sid)
+    }
+}
+
 /// The storage the billing services need, and nothing more.
 pub trait BillingStore: Send + Sync + 'static {
+    /// Bills a call: runs `job` against the store's state and inserts the billable it returns
+    /// (unless one exists for its call, as [`BillingStore::insert_billable`]), resolving once
+    /// the insert is committed. Awaiting it does not block the async worker.
+    ///
+    /// The default runs the job's reads and the insert on a blocking thread, one after the
+    /// other; a store that can, runs both in one write transaction so that the job sees no
+    /// concurrent change (the SQLite store does it on its writer thread).
+    fn bill_call(self: std::sync::Arc<Self>, job: BillJob) -> BillFuture {
+        Box::pin(async move {
+            let joined = tokio::task::spawn_blocking(move || {
+                let Some(billable) = job(&ReadsOf(&*self))? else {
+                    return Ok(None);
+                };
+                let outcome = self.insert_billable(&billable)?;
+                Ok(Some((billable, outcome)))
+            })
+            .await;
+            joined.map_err(gateway::ApiError::internal)?
+        })
+    }
+
     /// Runs `f`, letting this store serve all the reads `f` makes on the calling thread from
     /// one connection: a pooled implementation checks a connection out once instead of once
-    /// per read (NewBillable makes up to eight). Writes are unaffected. Keep `f` to reads: a
+    /// per read (ListUsageRecords makes several). Writes are unaffected. Keep `f` to reads: a
     /// write waiting for its group commit would hold the connection meanwhile. The default
     /// just runs `f`.
     fn share_reads(&self, f: &mut dyn FnMut()) {

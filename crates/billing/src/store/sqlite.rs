@@ -1,12 +1,12 @@
 //! [`BillingStore`] on SQLite: WAL, `synchronous=FULL`, foreign keys, a pool of read
 //! connections and one writer thread that commits concurrent writes together.
 
-use std::cell::Cell;
-use std::collections::BTreeMap;
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, HashMap};
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -16,8 +16,9 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 use tokio::sync::oneshot;
 
 use super::{
-    Account, Billable, BillableFilter, BillingStore, Call, Customer, EvoSession, ImportOutcome,
-    InsertOutcome, NewUserRecord, Page, Rate, StoreError, UsageTotals, User,
+    Account, BillFuture, BillJob, Billable, BillableFilter, BillingReads, BillingStore, Call,
+    Customer, EvoSession, ImportOutcome, InsertOutcome, NewUserRecord, Page, Rate, StoreError,
+    UsageTotals, User,
 };
 use crate::money::Money;
 
@@ -57,6 +58,167 @@ thread_local! {
     /// address of the [`SqliteStore`] it belongs to: reads of that store on this thread use it
     /// instead of a pool round trip each.
     static PINNED: Cell<Option<(usize, Connection)>> = const { Cell::new(None) };
+
+    /// On the writer thread: the `usage_daily` changes of the billables inserted in the open
+    /// group transaction, applied once per distinct key just before its `COMMIT`
+    /// ([`flush_rollup`]) instead of one upsert (and one `usage_monthly` trigger) per row.
+    /// Nothing on the writer reads the roll-ups, so no write sees them short meanwhile.
+    static ROLLUP: RefCell<Vec<RollupDelta>> = const { RefCell::new(Vec::new()) };
+
+    /// On the writer thread: the reference rows billing jobs read ([`RefCache`]).
+    static REFS: RefCell<RefCache> = RefCell::new(RefCache::default());
+}
+
+/// Reference rows (accounts, customers, user-account links, rates) as billing jobs on the
+/// writer thread last read them: every NewBillable needs the same few, and they change rarely.
+///
+/// It only ever holds what the writer's connection showed, and is emptied whenever that may
+/// have changed: by this store's writes to those tables ([`forget_references`] in their write
+/// closures), by any rollback on the writer (a row read inside a group that did not commit),
+/// and by a commit of any other connection or process (`PRAGMA data_version`, checked once per
+/// group before the first cached read; the writer holds the write lock then, so nothing else can
+/// commit until the group ends).
+#[derive(Default)]
+struct RefCache {
+    /// Whether `data_version` was compared in the current group.
+    checked: bool,
+    /// `PRAGMA data_version` when the entries were read.
+    data_version: Option<i64>,
+    accounts: HashMap<String, Option<Account>>,
+    customers: HashMap<String, Option<Customer>>,
+    links: HashMap<String, Vec<String>>,
+    /// Keyed by scope and category (see `TxReads::find_rate`).
+    rates: HashMap<String, Option<Rate>>,
+}
+
+/// Entries kept at most per map: the cache stays small even with many customers.
+const MAX_REFS: usize = 4096;
+
+impl RefCache {
+    fn clear(&mut self) {
+        self.accounts.clear();
+        self.customers.clear();
+        self.links.clear();
+        self.rates.clear();
+    }
+}
+
+/// Empties the writer's [`RefCache`]; call it on the writer thread after changing a reference
+/// table, and on every rollback there.
+fn forget_references() {
+    REFS.with(|r| r.borrow_mut().clear());
+}
+
+/// Starts a new group for the [`RefCache`]: its `data_version` is compared again before the
+/// next cached read.
+fn recheck_references() {
+    REFS.with(|r| r.borrow_mut().checked = false);
+}
+
+/// Reads through the writer's [`RefCache`]: `pick` selects the map, `load` reads the row on a
+/// miss.
+fn cached<V: Clone>(
+    conn: &Connection,
+    key: &str,
+    pick: fn(&mut RefCache) -> &mut HashMap<String, V>,
+    load: impl FnOnce() -> Result<V, StoreError>,
+) -> Result<V, StoreError> {
+    let hit = REFS.with(|r| -> Result<Option<V>, StoreError> {
+        let mut refs = r.borrow_mut();
+        if !refs.checked {
+            let version: i64 = conn
+                .prepare_cached("PRAGMA data_version")?
+                .query_row([], |row| row.get(0))?;
+            if refs.data_version != Some(version) {
+                refs.clear();
+                refs.data_version = Some(version);
+            }
+            refs.checked = true;
+        }
+        Ok(pick(&mut refs).get(key).cloned())
+    })?;
+    if let Some(v) = hit {
+        return Ok(v);
+    }
+    let v = load()?;
+    REFS.with(|r| {
+        let mut refs = r.borrow_mut();
+        let map = pick(&mut refs);
+        if map.len() >= MAX_REFS {
+            map.clear();
+        }
+        map.insert(key.to_string(), v.clone());
+    });
+    Ok(v)
+}
+
+/// One billed billable's share of a `usage_daily` row.
+struct RollupDelta {
+    account_id: String,
+    usage_date: String,
+    category: String,
+    count: i64,
+    billed_minutes: i64,
+    price: i64,
+}
+
+/// Applies the pending roll-up changes of the open transaction, merged by key; the caller
+/// commits afterwards, or rolls back (and the changes are dropped) when this fails.
+fn flush_rollup(conn: &Connection) -> Result<(), StoreError> {
+    let pending = ROLLUP.with(|r| std::mem::take(&mut *r.borrow_mut()));
+    if pending.is_empty() {
+        return Ok(());
+    }
+    // Under load most rows of a batch share one key (one account, today, one category), so a
+    // linear merge beats hashing three strings per row.
+    let mut merged: Vec<RollupDelta> = Vec::new();
+    for d in pending {
+        let same = merged.iter_mut().find(|m| {
+            m.account_id == d.account_id && m.usage_date == d.usage_date && m.category == d.category
+        });
+        match same {
+            Some(m) => {
+                m.count = checked_sum(m.count, d.count)?;
+                m.billed_minutes = checked_sum(m.billed_minutes, d.billed_minutes)?;
+                m.price = checked_sum(m.price, d.price)?;
+            }
+            None => merged.push(d),
+        }
+    }
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO usage_daily (account_id, usage_date, category, count, billed_minutes, price) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+         ON CONFLICT(account_id, usage_date, category) DO UPDATE SET \
+           count = count + excluded.count, \
+           billed_minutes = billed_minutes + excluded.billed_minutes, \
+           price = price + excluded.price",
+    )?;
+    for m in &merged {
+        stmt.execute(params![
+            m.account_id,
+            m.usage_date,
+            m.category,
+            m.count,
+            m.billed_minutes,
+            m.price
+        ])?;
+    }
+    Ok(())
+}
+
+fn checked_sum(a: i64, b: i64) -> Result<i64, StoreError> {
+    a.checked_add(b)
+        .ok_or_else(|| StoreError::Invalid("usage totals overflow".to_string()))
+}
+
+/// The number of pending roll-up changes: a savepoint notes it so that rolling the savepoint
+/// back also drops the changes its job queued.
+fn rollup_len() -> usize {
+    ROLLUP.with(|r| r.borrow().len())
+}
+
+fn rollup_truncate(len: usize) {
+    ROLLUP.with(|r| r.borrow_mut().truncate(len));
 }
 
 /// Runs a statement without parameters or rows (transaction control) from the statement
@@ -77,21 +239,72 @@ fn conversion_error(
     rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, Box::new(e))
 }
 
+/// A stored time: what [`ts`] writes (`YYYY-MM-DDTHH:MM:SS[.fraction]Z`) is read field by field,
+/// anything else goes through chrono's RFC 3339 parser.
+fn parse_ts(s: &str) -> Result<DateTime<Utc>, chrono::ParseError> {
+    match parse_utc_fast(s.as_bytes()) {
+        Some(t) => Ok(t),
+        None => DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc)),
+    }
+}
+
+/// The fast path of [`parse_ts`]; `None` when `b` is not in the exact form [`ts`] writes or
+/// names no valid time.
+fn parse_utc_fast(b: &[u8]) -> Option<DateTime<Utc>> {
+    let digits = |from: usize, to: usize| -> Option<u32> {
+        b.get(from..to)?.iter().try_fold(0u32, |n, &c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    let (&last, head) = b.split_last()?;
+    if last != b'Z'
+        || head.len() < 19
+        || head[4] != b'-'
+        || head[7] != b'-'
+        || head[10] != b'T'
+        || head[13] != b':'
+        || head[16] != b':'
+    {
+        return None;
+    }
+    let nanos = match head.get(19) {
+        None => 0,
+        // 1 to 9 fraction digits, scaled to nanoseconds.
+        Some(b'.') if (21..=29).contains(&head.len()) => {
+            let n = digits(20, head.len())?;
+            n * 10u32.pow(u32::try_from(29 - head.len()).ok()?)
+        }
+        Some(_) => return None,
+    };
+    let date = NaiveDate::from_ymd_opt(
+        i32::try_from(digits(0, 4)?).ok()?,
+        digits(5, 7)?,
+        digits(8, 10)?,
+    )?;
+    let time = chrono::NaiveTime::from_hms_nano_opt(
+        digits(11, 13)?,
+        digits(14, 16)?,
+        digits(17, 19)?,
+        nanos,
+    )?;
+    Some(date.and_time(time).and_utc())
+}
+
 fn get_ts(row: &Row<'_>, idx: usize) -> rusqlite::Result<DateTime<Utc>> {
-    let s: String = row.get(idx)?;
-    DateTime::parse_from_rfc3339(&s)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| conversion_error(idx, e))
+    let s = row
+        .get_ref(idx)?
+        .as_str()
+        .map_err(|e| conversion_error(idx, e))?;
+    parse_ts(s).map_err(|e| conversion_error(idx, e))
 }
 
 fn get_opt_ts(row: &Row<'_>, idx: usize) -> rusqlite::Result<Option<DateTime<Utc>>> {
-    let s: Option<String> = row.get(idx)?;
-    s.map(|s| {
-        DateTime::parse_from_rfc3339(&s)
-            .map(|t| t.with_timezone(&Utc))
-            .map_err(|e| conversion_error(idx, e))
-    })
-    .transpose()
+    let s = row
+        .get_ref(idx)?
+        .as_str_or_null()
+        .map_err(|e| conversion_error(idx, e))?;
+    s.map(|s| parse_ts(s).map_err(|e| conversion_error(idx, e)))
+        .transpose()
 }
 
 fn get_date(row: &Row<'_>, idx: usize) -> rusqlite::Result<NaiveDate> {
@@ -129,9 +342,10 @@ fn conflict_on_unique(e: rusqlite::Error, what: &str) -> StoreError {
 
 /// One write sent to the writer thread.
 trait WriteJob: Send {
-    /// Runs the write in the open group transaction, inside a savepoint when `savepoint` is
-    /// set; returns whether it succeeded.
-    fn run(&mut self, conn: &Connection, savepoint: bool) -> bool;
+    /// Runs the write in the open group transaction; `shared` tells that other writes share
+    /// it, so that a failure must undo only this job's changes (a savepoint, unless the job
+    /// writes with a single statement). Returns whether it succeeded.
+    fn run(&mut self, conn: &Connection, shared: bool) -> bool;
     /// Delivers the result once the group transaction has ended; `commit_error` is set when it
     /// did not commit, in which case the job's own result is discarded.
     fn finish(self: Box<Self>, commit_error: Option<&str>);
@@ -148,6 +362,9 @@ struct Task<R, F> {
     work: Option<F>,
     result: Option<Result<R, StoreError>>,
     reply: Reply<R>,
+    /// Whether `work` may change the database with more than one statement. A job that makes
+    /// at most one change needs no savepoint: SQLite undoes a failed statement by itself.
+    multi_statement: bool,
 }
 
 impl<R, F> WriteJob for Task<R, F>
@@ -155,12 +372,18 @@ where
     R: Send,
     F: FnOnce(&Connection) -> Result<R, StoreError> + Send,
 {
-    fn run(&mut self, conn: &Connection, savepoint: bool) -> bool {
+    fn run(&mut self, conn: &Connection, shared: bool) -> bool {
         if let Some(work) = self.work.take() {
-            self.result = Some(if savepoint {
+            self.result = Some(if shared && self.multi_statement {
                 in_savepoint(conn, work)
             } else {
-                catching_panics(conn, work)
+                let queued = rollup_len();
+                let result = catching_panics(conn, work);
+                if result.is_err() {
+                    rollup_truncate(queued);
+                    forget_references();
+                }
+                result
             });
         }
         matches!(self.result, Some(Ok(_)))
@@ -191,7 +414,12 @@ fn in_savepoint<R>(
     work: impl FnOnce(&Connection) -> Result<R, StoreError>,
 ) -> Result<R, StoreError> {
     exec(conn, "SAVEPOINT job")?;
+    let queued = rollup_len();
     let result = catching_panics(conn, work);
+    if result.is_err() {
+        rollup_truncate(queued);
+        forget_references();
+    }
     match &result {
         Ok(_) => exec(conn, "RELEASE job")?,
         Err(_) => {
@@ -223,6 +451,7 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Box<dyn WriteJob>>) {
                 Err(_) => break,
             }
         }
+        recheck_references();
         if let Err(e) = exec(&conn, "BEGIN IMMEDIATE") {
             let msg = e.to_string();
             for job in batch {
@@ -234,20 +463,38 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Box<dyn WriteJob>>) {
         // fails, rolling back the whole transaction undoes exactly its changes.
         let alone = batch.len() == 1;
         let mut failed_alone = false;
+        let mut lost = false;
         for job in batch.iter_mut() {
             if !job.run(&conn, !alone) && alone {
                 failed_alone = true;
             }
+            // Some errors (I/O, a full disk) make SQLite roll the whole transaction back; later
+            // jobs would then commit one by one, outside the group: stop here instead. (A job
+            // alone keeps its own error.)
+            if !alone && conn.is_autocommit() {
+                lost = true;
+                break;
+            }
         }
-        let commit_error = if failed_alone {
+        let commit_error = if lost {
+            tracing::error!("the group transaction was rolled back by SQLite");
+            rollup_truncate(0);
+            forget_references();
+            Some("the group transaction was rolled back".to_string())
+        } else if failed_alone {
             // The job's own error is what its caller gets; nothing else was in the transaction.
+            rollup_truncate(0);
+            forget_references();
             if let Err(e) = exec(&conn, "ROLLBACK") {
                 tracing::error!(error = %e, "rollback of a failed write failed");
             }
             None
         } else {
-            exec(&conn, "COMMIT").err().map(|e| {
+            let committed = flush_rollup(&conn).and_then(|()| Ok(exec(&conn, "COMMIT")?));
+            committed.err().map(|e| {
                 tracing::error!(error = %e, "group commit failed");
+                rollup_truncate(0);
+                forget_references();
                 let _ = exec(&conn, "ROLLBACK");
                 e.to_string()
             })
@@ -408,7 +655,8 @@ impl SqliteStore {
         std::ptr::from_ref(self) as usize
     }
 
-    fn submit<R, F>(&self, f: F, reply: Reply<R>) -> Result<(), StoreError>
+    /// Queues `f` for the writer; `multi_statement` as [`Task::multi_statement`].
+    fn submit<R, F>(&self, f: F, reply: Reply<R>, multi_statement: bool) -> Result<(), StoreError>
     where
         R: Send + 'static,
         F: FnOnce(&Connection) -> Result<R, StoreError> + Send + 'static,
@@ -417,6 +665,7 @@ impl SqliteStore {
             work: Some(f),
             result: None,
             reply,
+            multi_statement,
         });
         let guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         guard
@@ -440,7 +689,7 @@ impl SqliteStore {
         F: FnOnce(&Connection) -> Result<R, StoreError> + Send + 'static,
     {
         let (tx, rx) = mpsc::sync_channel(1);
-        self.submit(f, Reply::Blocking(tx))?;
+        self.submit(f, Reply::Blocking(tx), true)?;
         rx.recv().map_err(|_| StoreError::WriterGone)?
     }
 
@@ -455,7 +704,7 @@ impl SqliteStore {
         F: FnOnce(&Connection) -> Result<R, StoreError> + Send + 'static,
     {
         let (tx, rx) = oneshot::channel();
-        self.submit(f, Reply::Async(tx))?;
+        self.submit(f, Reply::Async(tx), true)?;
         rx.await.map_err(|_| StoreError::WriterGone)?
     }
 }
@@ -640,6 +889,127 @@ fn billable_by_call(conn: &Connection, call_sid: &str) -> Result<Option<Billable
         .optional()?)
 }
 
+fn account_by_id(conn: &Connection, id: &str) -> Result<Option<Account>, StoreError> {
+    let sql = concat!("SELECT ", account_cols!(), " FROM accounts WHERE id = ?1");
+    Ok(conn
+        .prepare_cached(sql)?
+        .query_row(params![id], account_row)
+        .optional()?)
+}
+
+fn customer_by_id(conn: &Connection, id: &str) -> Result<Option<Customer>, StoreError> {
+    let sql = concat!("SELECT ", customer_cols!(), " FROM customers WHERE id = ?1");
+    Ok(conn
+        .prepare_cached(sql)?
+        .query_row(params![id], customer_row)
+        .optional()?)
+}
+
+fn linked_accounts(conn: &Connection, user_id: &str) -> Result<Vec<String>, StoreError> {
+    strings(
+        conn,
+        "SELECT account_id FROM user_accounts WHERE user_id = ?1 ORDER BY rowid",
+        user_id,
+    )
+}
+
+fn session_by_id(conn: &Connection, id: &str) -> Result<Option<EvoSession>, StoreError> {
+    let sql = concat!("SELECT ", session_cols!(), " FROM sessions WHERE id = ?1");
+    Ok(conn
+        .prepare_cached(sql)?
+        .query_row(params![id], session_row)
+        .optional()?)
+}
+
+fn rate_at(
+    conn: &Connection,
+    account_id: Option<&str>,
+    customer_id: Option<&str>,
+    category: &str,
+) -> Result<Option<Rate>, StoreError> {
+    let sql = concat!(
+        "SELECT ",
+        rate_cols!(),
+        " FROM rates WHERE account_id IS ?1 AND customer_id IS ?2 AND category = ?3"
+    );
+    Ok(conn
+        .prepare_cached(sql)?
+        .query_row(params![account_id, customer_id, category], rate_row)
+        .optional()?)
+}
+
+/// [`BillingReads`] inside the writer's open transaction: a billing job sees the latest state,
+/// including the writes queued before it in the same group, and no write can slip in between
+/// its reads and its insert.
+struct TxReads<'a> {
+    conn: &'a Connection,
+}
+
+impl BillingReads for TxReads<'_> {
+    fn get_evo_session(&self, id: &str) -> Result<Option<EvoSession>, StoreError> {
+        session_by_id(self.conn, id)
+    }
+    fn get_account(&self, id: &str) -> Result<Option<Account>, StoreError> {
+        cached(
+            self.conn,
+            id,
+            |r| &mut r.accounts,
+            || account_by_id(self.conn, id),
+        )
+    }
+    fn get_customer(&self, id: &str) -> Result<Option<Customer>, StoreError> {
+        cached(
+            self.conn,
+            id,
+            |r| &mut r.customers,
+            || customer_by_id(self.conn, id),
+        )
+    }
+    fn user_account_ids(&self, user_id: &str) -> Result<Vec<String>, StoreError> {
+        cached(
+            self.conn,
+            user_id,
+            |r| &mut r.links,
+            || linked_accounts(self.conn, user_id),
+        )
+    }
+    fn get_call(&self, sid: &str) -> Result<Option<Call>, StoreError> {
+        call_by_sid(self.conn, sid)
+    }
+    fn find_rate(
+        &self,
+        account_id: Option<&str>,
+        customer_id: Option<&str>,
+        category: &str,
+    ) -> Result<Option<Rate>, StoreError> {
+        let mut key = String::with_capacity(
+            account_id.map_or(0, str::len) + customer_id.map_or(0, str::len) + category.len() + 4,
+        );
+        // `-` for a missing scope, `+id` for a given one, each part ended by a NUL, which no
+        // id or category contains: distinct scopes never share a key.
+        for part in [account_id, customer_id] {
+            match part {
+                Some(id) => {
+                    key.push('+');
+                    key.push_str(id);
+                }
+                None => key.push('-'),
+            }
+            key.push('\0');
+        }
+        key.push_str(category);
+        cached(
+            self.conn,
+            &key,
+            |r| &mut r.rates,
+            || rate_at(self.conn, account_id, customer_id, category),
+        )
+    }
+    fn get_billable_by_call(&self, call_sid: &str) -> Result<Option<Billable>, StoreError> {
+        billable_by_call(self.conn, call_sid)
+    }
+}
+
 fn call_by_sid(conn: &Connection, sid: &str) -> Result<Option<Call>, StoreError> {
     let sql = concat!("SELECT ", call_cols!(), " FROM calls WHERE sid = ?1");
     Ok(conn
@@ -687,15 +1057,16 @@ fn insert_billable_tx(conn: &Connection, b: &Billable) -> Result<InsertOutcome, 
         };
     }
     if b.billed {
-        conn.prepare_cached(
-            "INSERT INTO usage_daily (account_id, usage_date, category, count, billed_minutes, price) \
-             VALUES (?1, ?2, ?3, 1, ?4, ?5) \
-             ON CONFLICT(account_id, usage_date, category) DO UPDATE SET \
-               count = count + 1, \
-               billed_minutes = billed_minutes + excluded.billed_minutes, \
-               price = price + excluded.price",
-        )?
-        .execute(params![b.account_id, date(b.usage_date), b.category, b.billed_minutes, price])?;
+        // Written to `usage_daily` with the rest of the group, just before its commit.
+        let delta = RollupDelta {
+            account_id: b.account_id.clone(),
+            usage_date: date(b.usage_date),
+            category: b.category.clone(),
+            count: 1,
+            billed_minutes: b.billed_minutes,
+            price,
+        };
+        ROLLUP.with(|r| r.borrow_mut().push(delta));
     }
     Ok(InsertOutcome::Inserted)
 }
@@ -721,6 +1092,37 @@ impl Drop for Unpin<'_> {
 }
 
 impl BillingStore for SqliteStore {
+    /// Runs the whole job on the writer thread, inside the group transaction: its reads use
+    /// the writer's connection, whose page cache every commit keeps current (a pooled reader
+    /// starts each read transaction after a commit with an emptied cache), and the caller
+    /// waits for the commit without holding a thread.
+    fn bill_call(self: Arc<Self>, job: BillJob) -> BillFuture {
+        let (tx, rx) = oneshot::channel();
+        let submitted = self.submit(
+            move |conn: &Connection| {
+                let billable = match job(&TxReads { conn }) {
+                    Ok(Some(b)) => b,
+                    Ok(None) => return Ok(Ok(None)),
+                    // A rejection wrote nothing; it is not a failure of the transaction.
+                    Err(rejected) => return Ok(Err(rejected)),
+                };
+                let outcome = insert_billable_tx(conn, &billable)?;
+                Ok(Ok(Some((billable, outcome))))
+            },
+            Reply::Async(tx),
+            // Reads, then one INSERT (the roll-up waits for the commit): no savepoint needed.
+            false,
+        );
+        Box::pin(async move {
+            submitted?;
+            match rx.await {
+                Ok(Ok(outcome)) => outcome,
+                Ok(Err(e)) => Err(e.into()),
+                Err(_) => Err(StoreError::WriterGone.into()),
+            }
+        })
+    }
+
     fn share_reads(&self, f: &mut dyn FnMut()) {
         let occupied = PINNED.with(|p| {
             let pinned = p.take();
@@ -750,6 +1152,7 @@ impl BillingStore for SqliteStore {
     fn create_account(&self, a: &Account) -> Result<(), StoreError> {
         let a = a.clone();
         self.write(move |conn| {
+            forget_references();
             conn.prepare_cached(concat!(
                 "INSERT INTO accounts (",
                 account_cols!(),
@@ -769,13 +1172,7 @@ impl BillingStore for SqliteStore {
     }
 
     fn get_account(&self, id: &str) -> Result<Option<Account>, StoreError> {
-        self.read(|conn| {
-            let sql = concat!("SELECT ", account_cols!(), " FROM accounts WHERE id = ?1");
-            Ok(conn
-                .prepare_cached(sql)?
-                .query_row(params![id], account_row)
-                .optional()?)
-        })
+        self.read(|conn| account_by_id(conn, id))
     }
 
     fn get_account_by_sid(&self, sid: &str) -> Result<Option<Account>, StoreError> {
@@ -795,6 +1192,7 @@ impl BillingStore for SqliteStore {
     fn create_customer(&self, c: &Customer) -> Result<(), StoreError> {
         let c = c.clone();
         self.write(move |conn| {
+            forget_references();
             conn.prepare_cached(concat!(
                 "INSERT INTO customers (",
                 customer_cols!(),
@@ -814,13 +1212,7 @@ impl BillingStore for SqliteStore {
     }
 
     fn get_customer(&self, id: &str) -> Result<Option<Customer>, StoreError> {
-        self.read(|conn| {
-            let sql = concat!("SELECT ", customer_cols!(), " FROM customers WHERE id = ?1");
-            Ok(conn
-                .prepare_cached(sql)?
-                .query_row(params![id], customer_row)
-                .optional()?)
-        })
+        self.read(|conn| customer_by_id(conn, id))
     }
 
     fn list_customers(
@@ -847,6 +1239,8 @@ impl BillingStore for SqliteStore {
     fn create_user(&self, u: &NewUserRecord) -> Result<(), StoreError> {
         let u = u.clone();
         self.write(move |conn| {
+            // Cached reference rows (user-account links for a user) may change.
+            forget_references();
             let user = &u.user;
             conn.prepare_cached(concat!(
                 "INSERT INTO users (",
@@ -928,13 +1322,7 @@ impl BillingStore for SqliteStore {
     }
 
     fn user_account_ids(&self, user_id: &str) -> Result<Vec<String>, StoreError> {
-        self.read(|conn| {
-            strings(
-                conn,
-                "SELECT account_id FROM user_accounts WHERE user_id = ?1 ORDER BY rowid",
-                user_id,
-            )
-        })
+        self.read(|conn| linked_accounts(conn, user_id))
     }
 
     fn set_user_roles(&self, user_id: &str, roles: &[String]) -> Result<(), StoreError> {
@@ -977,13 +1365,7 @@ impl BillingStore for SqliteStore {
     }
 
     fn get_evo_session(&self, id: &str) -> Result<Option<EvoSession>, StoreError> {
-        self.read(|conn| {
-            let sql = concat!("SELECT ", session_cols!(), " FROM sessions WHERE id = ?1");
-            Ok(conn
-                .prepare_cached(sql)?
-                .query_row(params![id], session_row)
-                .optional()?)
-        })
+        self.read(|conn| session_by_id(conn, id))
     }
 
     fn upsert_calls(&self, calls: &[Call]) -> Result<ImportOutcome, StoreError> {
@@ -1045,23 +1427,14 @@ impl BillingStore for SqliteStore {
         customer_id: Option<&str>,
         category: &str,
     ) -> Result<Option<Rate>, StoreError> {
-        self.read(|conn| {
-            let sql = concat!(
-                "SELECT ",
-                rate_cols!(),
-                " FROM rates WHERE account_id IS ?1 AND customer_id IS ?2 AND category = ?3"
-            );
-            Ok(conn
-                .prepare_cached(sql)?
-                .query_row(params![account_id, customer_id, category], rate_row)
-                .optional()?)
-        })
+        self.read(|conn| rate_at(conn, account_id, customer_id, category))
     }
 
     fn set_rate(&self, rate: &Rate) -> Result<Rate, StoreError> {
         let rate = rate.clone();
         let unit_price = micros(rate.unit_price, "unit price")?;
         self.write(move |conn| {
+            forget_references();
             let updated = conn
                 .prepare_cached(
                     "UPDATE rates SET unit_price = ?4 \
@@ -1282,6 +1655,36 @@ mod tests {
 
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn stored_times_read_back_exactly() {
+        use chrono::{DateTime, TimeZone, Utc};
+        let base = Utc.with_ymd_and_hms(2026, 10, 5, 23, 59, 58).unwrap();
+        for nanos in [0, 1, 120_000_000, 123_456_000, 123_456_789, 999_999_999] {
+            let t = base + chrono::Duration::nanoseconds(nanos);
+            let s = super::ts(&t);
+            assert_eq!(super::parse_utc_fast(s.as_bytes()), Some(t), "{s}");
+            assert_eq!(super::parse_ts(&s).unwrap(), t);
+        }
+        // Other RFC 3339 forms still parse, through chrono.
+        for s in [
+            "2026-10-05T23:59:58+02:00",
+            "2026-10-05t23:59:58z",
+            "2026-10-05T23:59:58.5Z",
+        ] {
+            let want = DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+            assert_eq!(super::parse_ts(s).unwrap(), want, "{s}");
+        }
+        for bad in [
+            "2026-13-05T23:59:58Z",
+            "2026-10-05T24:00:00Z",
+            "2026-10-05T23:59:58.Z",
+            "x",
+        ] {
+            assert!(super::parse_utc_fast(bad.as_bytes()).is_none(), "{bad}");
+            assert!(super::parse_ts(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

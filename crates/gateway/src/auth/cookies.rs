@@ -238,18 +238,97 @@ pub enum Authorization<'a> {
 
 /// Parses the `Authorization` header; other schemes are ignored.
 pub fn authorization(req: &HttpRequest) -> Option<Authorization<'_>> {
-    let value = header_value(req, &AUTHORIZATION)?;
-    let (scheme, rest) = value.split_once(' ')?;
-    let rest = rest.trim();
-    if rest.is_empty() {
-        return None;
+    authorization_bytes(req).and_then(RawAuthorization::text)
+}
+
+/// The `Authorization` header split into scheme and credentials, before the credentials are
+/// known to be text (see [`RawAuthorization::text`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RawAuthorization<'a> {
+    /// `Bearer` (scheme matched ignoring case) and the token's bytes.
+    Bearer(&'a [u8]),
+    /// `Basic` and the base64 bytes.
+    Basic(&'a [u8]),
+}
+
+impl<'a> RawAuthorization<'a> {
+    /// The credentials as text, `None` when they are not ASCII (then the header is ignored,
+    /// as `HeaderValue::to_str` would have it).
+    pub fn text(self) -> Option<Authorization<'a>> {
+        // Header values never hold control bytes, so the only bytes `HeaderValue::to_str`
+        // refuses are the non-ASCII ones, which `is_ascii` refuses too; both checks here run a
+        // word at a time where `to_str` goes byte by byte over a 600-byte token.
+        let ascii = |b: &'a [u8]| b.is_ascii().then(|| std::str::from_utf8(b).ok()).flatten();
+        match self {
+            RawAuthorization::Bearer(b) => ascii(b).map(Authorization::Bearer),
+            RawAuthorization::Basic(b) => ascii(b).map(Authorization::Basic),
+        }
     }
-    if scheme.eq_ignore_ascii_case("Bearer") {
-        Some(Authorization::Bearer(rest))
-    } else if scheme.eq_ignore_ascii_case("Basic") {
-        Some(Authorization::Basic(rest))
+}
+
+/// Splits the `Authorization` header into scheme and credentials; other schemes are ignored.
+pub fn authorization_bytes(req: &HttpRequest) -> Option<RawAuthorization<'_>> {
+    let value = req.headers().get(&AUTHORIZATION)?.as_bytes().trim_ascii();
+    let space = value.iter().position(|b| *b == b' ')?;
+    let (scheme, rest) = (&value[..space], value[space + 1..].trim_ascii());
+    if rest.is_empty() {
+        None
+    } else if scheme.eq_ignore_ascii_case(b"Bearer") {
+        Some(RawAuthorization::Bearer(rest))
+    } else if scheme.eq_ignore_ascii_case(b"Basic") {
+        Some(RawAuthorization::Basic(rest))
     } else {
         None
+    }
+}
+
+/// Room for decoded Basic credentials, so that checking them against the cache allocates
+/// nothing: short ones (almost all) are decoded on the stack, longer ones on the heap. It is
+/// wiped when dropped, and its `Debug` shows nothing of what it holds.
+pub struct BasicBuf {
+    stack: [u8; 192],
+    heap: Vec<u8>,
+}
+
+impl std::fmt::Debug for BasicBuf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BasicBuf")
+    }
+}
+
+impl Drop for BasicBuf {
+    fn drop(&mut self) {
+        self.stack.fill(0);
+        self.heap.fill(0);
+        // Keeps the compiler from dropping the writes as dead stores.
+        std::hint::black_box((&self.stack, &self.heap));
+    }
+}
+
+impl Default for BasicBuf {
+    fn default() -> Self {
+        BasicBuf {
+            stack: [0; 192],
+            heap: Vec::new(),
+        }
+    }
+}
+
+impl BasicBuf {
+    /// Decodes Basic credentials into user name and password, as [`decode_basic`] does, but
+    /// borrowed from this buffer.
+    pub fn decode(&mut self, encoded: &str) -> Option<(&str, &str)> {
+        use base64::Engine;
+        use base64::engine::general_purpose::STANDARD;
+        let encoded = encoded.trim();
+        let bytes: &[u8] = if base64::decoded_len_estimate(encoded.len()) <= self.stack.len() {
+            let n = STANDARD.decode_slice(encoded, &mut self.stack).ok()?;
+            &self.stack[..n]
+        } else {
+            self.heap = STANDARD.decode(encoded).ok()?;
+            &self.heap
+        };
+        std::str::from_utf8(bytes).ok()?.split_once(':')
     }
 }
 

@@ -9,10 +9,11 @@ use chrono::{DateTime, TimeDelta, Utc};
 use futures_util::future::LocalBoxFuture;
 use sha2::{Digest, Sha256};
 
-use super::cache::{CredentialKeyer, TtlCache};
+use super::cache::{CredentialKeyer, RandomKeys, SingleFlight, TtlCache};
 use super::cookies::{
-    self, AuthCookies, Authorization, SS_ID, SS_OPT, SS_PID, SS_REFTOK, SS_TOK, all_session_ids,
-    authorization, cookie, decode_basic, new_session_id, random_alphanumeric,
+    self, AuthCookies, Authorization, BasicBuf, RawAuthorization, SS_ID, SS_OPT, SS_PID, SS_REFTOK,
+    SS_TOK, all_session_ids, authorization, authorization_bytes, cookie, decode_basic,
+    new_session_id, random_alphanumeric,
 };
 use super::dto::{
     AssignRoles, AssignRolesResponse, Authenticate, AuthenticateResponse, CreateApiKey,
@@ -55,7 +56,9 @@ pub struct AuthConfig {
     /// How long a looked-up session, refresh grant or API key is trusted without asking the
     /// store again: 30 seconds. Logout and revocation in this process take effect at once.
     pub lookup_cache_ttl: Duration,
-    /// How long a successful Basic check is remembered: 2 minutes.
+    /// How long a successful Basic check is remembered: 2 minutes. In the last quarter of
+    /// that time the first request to use it verifies the password again (the others keep
+    /// using the entry meanwhile).
     pub basic_cache_ttl: Duration,
     /// Most entries per cache.
     pub cache_capacity: usize,
@@ -231,12 +234,39 @@ fn is_auth_endpoint(path: &str) -> bool {
     matches!(last, "authenticate" | "getaccesstoken")
 }
 
+/// Seconds since the Unix epoch (a clock before 1970 counts as 0).
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// What the Basic cache says about a set of credentials.
+enum BasicLookup {
+    /// Not valid base64 of `user:password`; the header is ignored.
+    Undecodable,
+    /// Answered by the cache.
+    Done(Result<Arc<Session>, ApiError>),
+    /// An API key sent as the user name, by its hash.
+    ApiKey(String),
+    /// Not cached, or due for its refresh.
+    Verify(BasicVerify),
+}
+
+/// Basic credentials to verify, with their cache key and entry (when refreshing one).
+struct BasicVerify {
+    user: String,
+    password: String,
+    key: [u8; 32],
+    cached: Option<(Arc<Session>, Duration)>,
+}
+
 /// A JWT whose signature and claims were checked; expiry and revocation are checked on each use.
 struct VerifiedToken {
     token: String,
     exp: i64,
     rid: Option<String>,
-    session: Session,
+    session: Arc<Session>,
 }
 
 struct Inner {
@@ -244,15 +274,17 @@ struct Inner {
     config: AuthConfig,
     key: JwtKey,
     /// Session id → the session, or `None` for an id the store does not know.
-    sessions: TtlCache<String, Option<Session>>,
+    sessions: TtlCache<String, Option<Arc<Session>>>,
     /// JWT signature → the verified token.
-    tokens: TtlCache<String, Arc<VerifiedToken>>,
-    /// Refresh grant id → whether it is still live.
-    grants: TtlCache<String, bool>,
+    tokens: TtlCache<String, Arc<VerifiedToken>, RandomKeys>,
+    /// Refresh grant id → whether it is still live. The ids come from verified tokens only.
+    grants: TtlCache<String, bool, RandomKeys>,
     /// API key hash → the owner's session, or `None` for an unknown or revoked key.
-    api_keys: TtlCache<String, Option<Session>>,
+    api_keys: TtlCache<String, Option<Arc<Session>>>,
     /// Keyed hash of Basic credentials → the session they proved.
-    basic: TtlCache<[u8; 32], Session>,
+    basic: TtlCache<[u8; 32], Arc<Session>, RandomKeys>,
+    /// Basic checks under way, so concurrent requests with the same credentials share one.
+    basic_flights: SingleFlight<[u8; 32], Result<Arc<Session>, ApiError>>,
     keyer: CredentialKeyer,
     throttle: Throttle,
 }
@@ -318,6 +350,7 @@ impl AuthFeature {
                 grants: TtlCache::new(ttl, cap),
                 api_keys: TtlCache::new(ttl, cap),
                 basic: TtlCache::new(config.basic_cache_ttl, cap),
+                basic_flights: SingleFlight::default(),
                 keyer: CredentialKeyer::new(),
                 throttle: Throttle::new(config.throttle),
                 config,
@@ -440,7 +473,7 @@ impl Authenticator for AuthFeature {
     fn authenticate<'a>(
         &'a self,
         req: &'a HttpRequest,
-    ) -> LocalBoxFuture<'a, Result<Option<Session>, ApiError>> {
+    ) -> LocalBoxFuture<'a, Result<Option<Arc<Session>>, ApiError>> {
         Box::pin(async move {
             match self.inner.identify(req).await {
                 Err(e) if e.status() != 500 && is_auth_endpoint(req.path()) => {
@@ -452,6 +485,16 @@ impl Authenticator for AuthFeature {
                 }
                 other => other,
             }
+        })
+    }
+
+    fn may_identify(&self, req: &HttpRequest) -> bool {
+        // Every credential `identify` reads travels in `Authorization`, `Cookie` or an `X-ss-*`
+        // header (names are stored lower case); one pass over the names rules them all out.
+        req.headers().keys().any(|k| {
+            k == actix_web::http::header::AUTHORIZATION
+                || k == actix_web::http::header::COOKIE
+                || k.as_str().starts_with("x-ss-")
         })
     }
 
@@ -470,11 +513,28 @@ impl Inner {
     }
 
     /// Who sent `req`, from the first credential it carries (see the module documentation).
-    async fn identify(&self, req: &HttpRequest) -> Result<Option<Session>, ApiError> {
-        let auth = authorization(req);
+    ///
+    /// Every credential is first looked up in the caches, synchronously; only a miss awaits the
+    /// store or argon2, in a future of its own that is boxed. That keeps this future small, so
+    /// the box the pipeline allocates for it comes from the allocator's fast path.
+    async fn identify(&self, req: &HttpRequest) -> Result<Option<Arc<Session>>, ApiError> {
+        let raw = authorization_bytes(req);
+        // A bearer token verified recently is found by its signature and compared in full,
+        // which spares checking all of it to be text of the right shape. (It is a JWT, so
+        // the branch below would have taken it too.)
+        let at = Instant::now();
+        if let Some(RawAuthorization::Bearer(bytes)) = raw
+            && let Some(known) = self.known_token_bytes(bytes, at)
+        {
+            if !self.secure(req) {
+                return Err(ApiError::forbidden(JWT_INSECURE));
+            }
+            return self.jwt_live(known, unix_now(), at).await.map(Some);
+        }
+        let auth = raw.and_then(RawAuthorization::text);
         if let Some(Authorization::Bearer(token)) = auth {
             if token.starts_with(API_KEY_PREFIX) {
-                return self.api_key_session(token).await.map(Some);
+                return self.api_key_session(api_key_hash(token)).await.map(Some);
             }
             if looks_like_jwt(token) {
                 if !self.secure(req) {
@@ -497,10 +557,15 @@ impl Inner {
                 }
             }
         }
-        if let (Some(Authorization::Basic(encoded)), true) = (auth, self.config.enable_basic)
-            && let Some((user, password)) = decode_basic(encoded)
-        {
-            return self.basic_session(req, user, password).await.map(Some);
+        if let (Some(Authorization::Basic(encoded)), true) = (auth, self.config.enable_basic) {
+            match self.basic_cached(encoded) {
+                BasicLookup::Undecodable => {}
+                BasicLookup::Done(r) => return r.map(Some),
+                BasicLookup::ApiKey(hash) => return self.api_key_session(hash).await.map(Some),
+                BasicLookup::Verify(v) => {
+                    return Box::pin(self.basic_verify(req, v)).await.map(Some);
+                }
+            }
         }
         if let Some(id) = cookies::session_id_in(req, &jar)
             && let Some(s) = self.stored_session(id).await?
@@ -513,54 +578,86 @@ impl Inner {
         }
     }
 
-    async fn jwt_session(&self, token: &str) -> Result<Session, ApiError> {
-        let now = Utc::now().timestamp();
-        // A token seen recently skips the JSON parsing and the HMAC: it is found by its
-        // signature and must then match in full.
+    /// The token as verified recently, if it was: a token seen before skips the JSON parsing
+    /// and the HMAC. It is found by its signature and must then match in full.
+    fn known_token(&self, token: &str, at: Instant) -> Option<Arc<VerifiedToken>> {
         let sig = token.rsplit('.').next().unwrap_or_default();
         // Plain equality is enough here: a hit needs the right signature, which is the secret
         // part; the rest of the token is not secret.
-        let hit = self.tokens.get(sig).filter(|c| c.token == token);
-        let verified = match hit {
-            Some(c) => c,
-            None => {
-                let claims = self
-                    .key
-                    .decode(token, TokenKind::Access, Some(now))
-                    .map_err(token_error)?;
-                let v = Arc::new(VerifiedToken {
-                    token: token.to_string(),
-                    exp: claims.exp,
-                    rid: claims.rid,
-                    session: Session {
-                        user_id: claims.sub,
-                        user_name: claims.preferred_username.unwrap_or_default(),
-                        display_name: claims.name,
-                        roles: claims.roles,
-                        permissions: claims.perms,
-                        session_id: None,
-                        auth_provider: "jwt".to_string(),
-                    },
-                });
-                self.tokens.insert(sig.to_string(), v.clone());
-                v
-            }
+        self.tokens.get_at(sig, at).filter(|c| c.token == token)
+    }
+
+    /// [`Inner::known_token`] for a token not yet checked to be text.
+    fn known_token_bytes(&self, token: &[u8], at: Instant) -> Option<Arc<VerifiedToken>> {
+        let dot = token.iter().rposition(|b| *b == b'.')?;
+        let sig = std::str::from_utf8(&token[dot + 1..]).ok()?;
+        self.tokens
+            .get_at(sig, at)
+            .filter(|c| c.token.as_bytes() == token)
+    }
+
+    /// Checks a token the cache does not know (no store involved) and remembers it.
+    fn verify_token(&self, token: &str, now: i64) -> Result<Arc<VerifiedToken>, ApiError> {
+        let sig = token.rsplit('.').next().unwrap_or_default();
+        let claims = self
+            .key
+            .decode(token, TokenKind::Access, Some(now))
+            .map_err(token_error)?;
+        let v = Arc::new(VerifiedToken {
+            token: token.to_string(),
+            exp: claims.exp,
+            rid: claims.rid,
+            session: Arc::new(Session {
+                user_id: claims.sub,
+                user_name: claims.preferred_username.unwrap_or_default(),
+                display_name: claims.name,
+                roles: claims.roles,
+                permissions: claims.perms,
+                session_id: None,
+                auth_provider: "jwt".to_string(),
+            }),
+        });
+        self.tokens.insert(sig.to_string(), v.clone());
+        Ok(v)
+    }
+
+    /// The caller a JWT names.
+    async fn jwt_session(&self, token: &str) -> Result<Arc<Session>, ApiError> {
+        let now = unix_now();
+        let at = Instant::now();
+        let verified = match self.known_token(token, at) {
+            Some(v) => v,
+            None => self.verify_token(token, now)?,
         };
+        self.jwt_live(verified, now, at).await
+    }
+
+    /// The caller a verified token names, unless it has expired or its grant was revoked:
+    /// checked on every use, cached or not (`now` in Unix seconds, `at` for the caches).
+    async fn jwt_live(
+        &self,
+        verified: Arc<VerifiedToken>,
+        now: i64,
+        at: Instant,
+    ) -> Result<Arc<Session>, ApiError> {
         if verified.exp <= now {
             return Err(token_error(JwtError::Expired));
         }
-        if let Some(rid) = &verified.rid
-            && !self.grant_alive(rid).await?
-        {
+        let alive = match &verified.rid {
+            None => true,
+            Some(rid) => match self.grants.get_at(rid.as_str(), at) {
+                Some(alive) => alive,
+                None => Box::pin(self.grant_alive(rid)).await?,
+            },
+        };
+        if !alive {
             return Err(token_error(JwtError::BadSignature));
         }
         Ok(verified.session.clone())
     }
 
+    /// Whether refresh grant `rid` is live, from the store (the cache was asked first).
     async fn grant_alive(&self, rid: &str) -> Result<bool, ApiError> {
-        if let Some(alive) = self.grants.get(rid) {
-            return Ok(alive);
-        }
         let store = self.store.clone();
         let id = rid.to_string();
         let alive = blocking(move || {
@@ -573,50 +670,102 @@ impl Inner {
         Ok(alive)
     }
 
-    async fn api_key_session(&self, key: &str) -> Result<Session, ApiError> {
-        let hash = api_key_hash(key);
+    /// The owner of the API key with this hash ([`api_key_hash`]).
+    async fn api_key_session(&self, hash: String) -> Result<Arc<Session>, ApiError> {
         let cached = match self.api_keys.get(&hash) {
             Some(s) => s,
-            None => {
-                let store = self.store.clone();
-                let h = hash.clone();
-                let found = blocking(move || {
-                    let now = Utc::now();
-                    let Some(k) = store.find_api_key(&h)? else {
-                        return Ok(None);
-                    };
-                    if k.revoked_at.is_some() || k.expires_at.is_some_and(|e| e <= now) {
-                        return Ok(None);
-                    }
-                    Ok(store
-                        .get_user(&k.user_id)?
-                        .map(|u| session_of(&u, None, "apikey")))
-                })
-                .await?;
-                self.api_keys.insert(hash, found.clone());
-                found
-            }
+            None => Box::pin(self.api_key_lookup(hash)).await?,
         };
         cached.ok_or_else(|| ApiError::unauthorized("Invalid API Key"))
     }
 
-    async fn basic_session(
+    async fn api_key_lookup(&self, hash: String) -> Result<Option<Arc<Session>>, ApiError> {
+        let store = self.store.clone();
+        let h = hash.clone();
+        let found = blocking(move || {
+            let now = Utc::now();
+            let Some(k) = store.find_api_key(&h)? else {
+                return Ok(None);
+            };
+            if k.revoked_at.is_some() || k.expires_at.is_some_and(|e| e <= now) {
+                return Ok(None);
+            }
+            Ok(store
+                .get_user(&k.user_id)?
+                .map(|u| Arc::new(session_of(&u, None, "apikey"))))
+        })
+        .await?;
+        self.api_keys.insert(hash, found.clone());
+        Ok(found)
+    }
+
+    /// Basic credentials against the cache. The decoded password lives in a stack buffer that
+    /// is gone when this returns; it is copied out only when it has to be verified.
+    fn basic_cached(&self, encoded: &str) -> BasicLookup {
+        let mut buf = BasicBuf::default();
+        let Some((user, password)) = buf.decode(encoded) else {
+            return BasicLookup::Undecodable;
+        };
+        if user.starts_with(API_KEY_PREFIX) && password.is_empty() {
+            return BasicLookup::ApiKey(api_key_hash(user));
+        }
+        let key = self.keyer.key(user, password);
+        let cached = self.basic.get_with_age_at(&key, Instant::now());
+        if let Some((s, age)) = &cached {
+            // In the last quarter of its life an entry is re-verified by one request while the
+            // others keep using it, so under steady load it never lapses (a lapse made every
+            // concurrent request wait for a verification of its own).
+            let refresh_after = self.basic.ttl() - self.basic.ttl() / 4;
+            if *age < refresh_after || self.basic_flights.running(&key) {
+                return BasicLookup::Done(Ok(s.clone()));
+            }
+        }
+        BasicLookup::Verify(BasicVerify {
+            user: user.to_string(),
+            password: password.to_string(),
+            key,
+            cached,
+        })
+    }
+
+    /// Verifies Basic credentials the cache could not vouch for; concurrent requests with the
+    /// same credentials share one verification.
+    async fn basic_verify(
         &self,
         req: &HttpRequest,
-        user: String,
-        password: String,
-    ) -> Result<Session, ApiError> {
-        if user.starts_with(API_KEY_PREFIX) && password.is_empty() {
-            return self.api_key_session(&user).await;
+        v: BasicVerify,
+    ) -> Result<Arc<Session>, ApiError> {
+        let BasicVerify {
+            user,
+            password,
+            key,
+            cached,
+        } = v;
+        let outcome = self
+            .basic_flights
+            .run(key, || async {
+                // A flight that ended just before this one began may have refreshed the entry.
+                if let Some((s, age)) = self.basic.get_with_age_at(&key, Instant::now())
+                    && cached.as_ref().is_none_or(|(_, old)| age < *old)
+                {
+                    return Ok(s);
+                }
+                let found = self.check_password(req, &user, password).await?;
+                let s = Arc::new(session_of(&found, None, "basic"));
+                self.basic.insert(key, s.clone());
+                Ok(s)
+            })
+            .await;
+        match (outcome, cached) {
+            (Ok(s), _) => Ok(s),
+            // A refresh that could not run (throttled, store down) leaves the entry as it was:
+            // it is still within its lifetime. A wrong password ends it.
+            (Err(e), Some((s, _))) if e.status() != 401 => Ok(s),
+            (Err(e), _) => {
+                self.basic.remove(&key);
+                Err(e)
+            }
         }
-        let ck = self.keyer.key(&user, &password);
-        if let Some(s) = self.basic.get(&ck) {
-            return Ok(s);
-        }
-        let found = self.check_password(req, &user, password).await?;
-        let s = session_of(&found, None, "basic");
-        self.basic.insert(ck, s.clone());
-        Ok(s)
     }
 
     /// Throttle, look the user up and verify the password (the dummy hash for unknown names,
@@ -651,10 +800,14 @@ impl Inner {
         }
     }
 
-    async fn stored_session(&self, id: &str) -> Result<Option<Session>, ApiError> {
-        if let Some(s) = self.sessions.get(id) {
-            return Ok(s);
+    async fn stored_session(&self, id: &str) -> Result<Option<Arc<Session>>, ApiError> {
+        match self.sessions.get(id) {
+            Some(s) => Ok(s),
+            None => Box::pin(self.session_lookup(id)).await,
         }
+    }
+
+    async fn session_lookup(&self, id: &str) -> Result<Option<Arc<Session>>, ApiError> {
         let store = self.store.clone();
         let sid = id.to_string();
         let found = blocking(move || {
@@ -666,7 +819,7 @@ impl Inner {
             }
             Ok(store
                 .get_user(&s.user_id)?
-                .map(|u| session_of(&u, Some(sid), "credentials")))
+                .map(|u| Arc::new(session_of(&u, Some(sid), "credentials"))))
         })
         .await?;
         self.sessions.insert(id.to_string(), found.clone());
@@ -838,7 +991,7 @@ impl Inner {
         let provider = if basic { "basic" } else { "credentials" };
         self.sessions.insert(
             active.clone(),
-            Some(session_of(&user, Some(active.clone()), provider)),
+            Some(Arc::new(session_of(&user, Some(active.clone()), provider))),
         );
 
         let forever = Some(self.config.permanent_cookie_max_age);

@@ -13,6 +13,9 @@
 //! Nothing on the hot path touches SQLite or argon2 when it can be avoided: sessions, refresh
 //! grants, API keys and successful Basic checks are cached in memory for a short time, and the
 //! caches are invalidated by logout, revocation and role changes made through this process.
+//! Concurrent requests with the same uncached Basic credentials share one argon2 verification,
+//! and a cached Basic check is re-verified by one request shortly before it would expire, so
+//! a busy Basic client never sees its entry lapse.
 
 // `ApiError` is the crate-wide error type; its size is a decision for `error.rs`, not for each
 // function that returns it.

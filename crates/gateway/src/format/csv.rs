@@ -10,12 +10,18 @@
 //! quotes a cell that starts with `[` or `{` (no `QuoteStyle` does that) and reads an unquoted
 //! `{a:1,b:2}` as one cell by counting brackets, which a plain CSV reader splits at the comma.
 
+use actix_web::http::header::HeaderValue;
 use jsv::Value;
 
 use super::xml::tree::{self, Node, dotnet_f32, dotnet_f64, duration_text, jsv_date};
 use super::xml::upper_first;
 use super::{Format, FormatError, ReadContext, WriteContext};
 use crate::meta::{Primitive, TypeInfo, TypeMap, TypeRef};
+
+/// The Content-Type of CSV responses.
+const CONTENT_TYPE: &str = "text/csv";
+/// [`CONTENT_TYPE`] as a header value, built at compile time.
+static CONTENT_TYPE_HEADER: HeaderValue = HeaderValue::from_static(CONTENT_TYPE);
 
 /// The CSV format.
 #[derive(Debug, Clone, Copy, Default)]
@@ -27,7 +33,11 @@ impl Format for Csv {
     }
 
     fn content_type(&self) -> &'static str {
-        "text/csv"
+        CONTENT_TYPE
+    }
+
+    fn content_type_header(&self) -> Option<HeaderValue> {
+        Some(CONTENT_TYPE_HEADER.clone())
     }
 
     fn media_types(&self) -> &'static [&'static str] {

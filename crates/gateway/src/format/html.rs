@@ -6,10 +6,16 @@
 //! Property names are the C# names where the `TypeInfo` is known. Every piece of text from the
 //! value is HTML-escaped, so a response can never inject markup.
 
+use actix_web::http::header::HeaderValue;
 use serde_json::Value as Json;
 
 use super::{Format, FormatError, ReadContext, WriteContext};
 use crate::meta::{TypeInfo, TypeRef};
+
+/// The Content-Type of HTML responses.
+const CONTENT_TYPE: &str = "text/html; charset=utf-8";
+/// [`CONTENT_TYPE`] as a header value, built at compile time.
+static CONTENT_TYPE_HEADER: HeaderValue = HeaderValue::from_static(CONTENT_TYPE);
 
 /// The HTML format (write only).
 #[derive(Debug, Clone, Copy, Default)]
@@ -29,7 +35,11 @@ impl Format for Html {
     }
 
     fn content_type(&self) -> &'static str {
-        "text/html; charset=utf-8"
+        CONTENT_TYPE
+    }
+
+    fn content_type_header(&self) -> Option<HeaderValue> {
+        Some(CONTENT_TYPE_HEADER.clone())
     }
 
     fn media_types(&self) -> &'static [&'static str] {

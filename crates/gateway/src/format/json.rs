@@ -5,6 +5,7 @@
 //! sources (the query string, path variables); the binder reads a JSON body that stands alone
 //! straight into the request DTO instead.
 
+use actix_web::http::header::HeaderValue;
 use std::fmt;
 
 use ::jsv::Value;
@@ -16,11 +17,16 @@ use super::{Format, FormatError, ReadContext, ResponseBody, WriteContext};
 /// regrown (and copied) eight times on the way from 8 bytes; larger ones grow from there.
 /// Kept just under 1 KiB because glibc serves 1 KiB and more from its large bins, and such a
 /// request first consolidates every free fast chunk (about 900 instructions per request here).
-const INITIAL_CAPACITY: usize = 1000;
+pub(super) const INITIAL_CAPACITY: usize = 1000;
 
 fn write_failed(e: serde_json::Error) -> FormatError {
     FormatError::msg(format!("Could not write JSON: {e}"))
 }
+
+/// The Content-Type of JSON responses.
+const CONTENT_TYPE: &str = "application/json; charset=utf-8";
+/// [`CONTENT_TYPE`] as a header value, built at compile time.
+static CONTENT_TYPE_HEADER: HeaderValue = HeaderValue::from_static(CONTENT_TYPE);
 
 /// The JSON format.
 #[derive(Debug, Clone, Copy, Default)]
@@ -32,7 +38,11 @@ impl Format for Json {
     }
 
     fn content_type(&self) -> &'static str {
-        "application/json; charset=utf-8"
+        CONTENT_TYPE
+    }
+
+    fn content_type_header(&self) -> Option<HeaderValue> {
+        Some(CONTENT_TYPE_HEADER.clone())
     }
 
     fn media_types(&self) -> &'static [&'static str] {

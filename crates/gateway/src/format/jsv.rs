@@ -1,12 +1,18 @@
 //! The JSV format: ServiceStack's own text format, through the `jsv` crate.
 
 use ::jsv::Value;
+use actix_web::http::header::HeaderValue;
 
 use super::{Format, FormatError, ReadContext, ResponseBody, WriteContext};
 
 fn write_failed(e: ::jsv::Error) -> FormatError {
     FormatError::msg(format!("Could not write JSV: {e}"))
 }
+
+/// The Content-Type of JSV responses.
+const CONTENT_TYPE: &str = "text/jsv; charset=utf-8";
+/// [`CONTENT_TYPE`] as a header value, built at compile time.
+static CONTENT_TYPE_HEADER: HeaderValue = HeaderValue::from_static(CONTENT_TYPE);
 
 /// The JSV format.
 #[derive(Debug, Clone, Copy, Default)]
@@ -18,7 +24,11 @@ impl Format for Jsv {
     }
 
     fn content_type(&self) -> &'static str {
-        "text/jsv; charset=utf-8"
+        CONTENT_TYPE
+    }
+
+    fn content_type_header(&self) -> Option<HeaderValue> {
+        Some(CONTENT_TYPE_HEADER.clone())
     }
 
     fn media_types(&self) -> &'static [&'static str] {
@@ -50,14 +60,7 @@ impl Format for Jsv {
         if ctx.pretty {
             return self.write(value.erased(), ctx, out);
         }
-        let bytes = value.to_jsv().map_err(write_failed)?;
-        // The jsv writer builds its own buffer: take it over rather than copy it.
-        if out.is_empty() {
-            *out = bytes;
-        } else {
-            out.extend_from_slice(&bytes);
-        }
-        Ok(())
+        value.write_jsv(out).map_err(write_failed)
     }
 
     fn read(&self, body: &[u8], ctx: &ReadContext<'_>) -> Option<Result<Value, FormatError>> {

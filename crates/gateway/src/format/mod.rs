@@ -8,7 +8,18 @@
 //! request DTO (JSON has a faster direct path in the binder). Adding a format is one new
 //! implementation and one line in [`Formats::standard`].
 
+use actix_web::http::header::HeaderValue;
+
 use crate::meta::{TypeInfo, TypeMap, TypeRef};
+
+/// A header value for a static string without copying it, or `None` when it is not a valid
+/// header value.
+pub(crate) fn static_header_value(s: &'static str) -> Option<HeaderValue> {
+    // `from_static` panics on what `HeaderValue::try_from` would reject; check first.
+    s.bytes()
+        .all(|b| (32..127).contains(&b) || b == b'\t')
+        .then(|| HeaderValue::from_static(s))
+}
 
 /// A failure to read or write a body, turned by the pipeline into a 400 (read) or 500 (write).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -72,6 +83,13 @@ pub trait Format: Send + Sync + 'static {
     fn name(&self) -> &'static str;
     /// The Content-Type of responses.
     fn content_type(&self) -> &'static str;
+    /// [`Format::content_type`] as a header value, `None` if it is not a valid one.
+    ///
+    /// The default checks the text on every call (which costs as much as a small request's
+    /// routing); the standard formats hand out a prebuilt `static` value instead.
+    fn content_type_header(&self) -> Option<HeaderValue> {
+        static_header_value(self.content_type())
+    }
     /// Media types that select this format in `Accept` and request `Content-Type`.
     fn media_types(&self) -> &'static [&'static str];
     /// Writes `value` to `out`.
@@ -126,6 +144,20 @@ pub trait ResponseBody {
     /// # Errors
     /// The jsv serializer's.
     fn to_jsv(&self) -> ::jsv::Result<Vec<u8>>;
+    /// Appends the value as compact JSV to `out`. The default goes through
+    /// [`ResponseBody::to_jsv`]; values written afresh write in place instead.
+    ///
+    /// # Errors
+    /// The jsv serializer's.
+    fn write_jsv(&self, out: &mut Vec<u8>) -> ::jsv::Result<()> {
+        let bytes = self.to_jsv()?;
+        if out.is_empty() {
+            *out = bytes;
+        } else {
+            out.extend_from_slice(&bytes);
+        }
+        Ok(())
+    }
 }
 
 impl<T: serde::Serialize> ResponseBody for T {
@@ -140,13 +172,23 @@ impl<T: serde::Serialize> ResponseBody for T {
     fn to_jsv(&self) -> ::jsv::Result<Vec<u8>> {
         ::jsv::to_vec(self)
     }
+
+    fn write_jsv(&self, out: &mut Vec<u8>) -> ::jsv::Result<()> {
+        // The room JSON reserves too: no regrowth for most bodies, and the buffer is the
+        // response's own (no second one to copy from).
+        out.reserve(json::INITIAL_CAPACITY);
+        ::jsv::append_to_vec(out, self)
+    }
 }
 
 pub mod csv;
 pub mod html;
 pub mod json;
 pub mod jsv;
+pub mod shared;
 pub mod xml;
+
+pub use shared::{IntoResponse, Shared};
 
 use std::sync::Arc;
 
@@ -154,6 +196,9 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct Formats {
     list: Vec<Arc<dyn Format>>,
+    /// Each format's [`Format::name`], in the same order: looked up by name several times per
+    /// request, so without a call through the vtable per format.
+    names: Vec<&'static str>,
 }
 
 impl std::fmt::Debug for Formats {
@@ -167,22 +212,26 @@ impl std::fmt::Debug for Formats {
 impl Formats {
     /// JSON, JSV, XML, CSV and HTML: the one place a format is registered.
     pub fn standard() -> Self {
-        Formats {
-            list: vec![
-                Arc::new(json::Json),
-                Arc::new(jsv::Jsv),
-                Arc::new(xml::Xml),
-                Arc::new(csv::Csv),
-                Arc::new(html::Html),
-            ],
-        }
+        let list: Vec<Arc<dyn Format>> = vec![
+            Arc::new(json::Json),
+            Arc::new(jsv::Jsv),
+            Arc::new(xml::Xml),
+            Arc::new(csv::Csv),
+            Arc::new(html::Html),
+        ];
+        let names = list.iter().map(|f| f.name()).collect();
+        Formats { list, names }
     }
 
     /// The format with this short name (`json`), ignoring ASCII case.
     pub fn get(&self, name: &str) -> Option<&Arc<dyn Format>> {
-        self.list
+        // Exact first: names nearly always come as registered (`json`), and the case-folding
+        // comparison goes byte by byte.
+        let i = self
+            .names
             .iter()
-            .find(|f| f.name().eq_ignore_ascii_case(name))
+            .position(|n| *n == name || n.eq_ignore_ascii_case(name))?;
+        self.list.get(i)
     }
 
     /// The format a media type (`application/json; charset=utf-8`) selects, if any.

@@ -304,7 +304,7 @@ impl Authenticator for TestAuth {
     fn authenticate<'a>(
         &'a self,
         req: &'a HttpRequest,
-    ) -> LocalBoxFuture<'a, Result<Option<Session>, ApiError>> {
+    ) -> LocalBoxFuture<'a, Result<Option<std::sync::Arc<Session>>, ApiError>> {
         let h = req
             .headers()
             .get("X-Test-User")
@@ -318,7 +318,7 @@ impl Authenticator for TestAuth {
                 }
                 Some(s) => {
                     let (name, roles) = s.split_once(';').unwrap_or((s.as_str(), ""));
-                    Ok(Some(Session {
+                    Ok(Some(std::sync::Arc::new(Session {
                         user_id: name.to_string(),
                         user_name: name.to_string(),
                         roles: roles
@@ -328,7 +328,7 @@ impl Authenticator for TestAuth {
                             .collect(),
                         auth_provider: "test".into(),
                         ..Default::default()
-                    }))
+                    })))
                 }
             }
         })

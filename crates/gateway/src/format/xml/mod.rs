@@ -13,6 +13,12 @@ mod write;
 pub(crate) use write::upper_first;
 
 use super::{Format, FormatError, ReadContext, WriteContext};
+use actix_web::http::header::HeaderValue;
+
+/// The Content-Type of XML responses.
+const CONTENT_TYPE: &str = "application/xml";
+/// [`CONTENT_TYPE`] as a header value, built at compile time.
+static CONTENT_TYPE_HEADER: HeaderValue = HeaderValue::from_static(CONTENT_TYPE);
 
 /// The XML format.
 #[derive(Debug, Clone, Copy, Default)]
@@ -24,7 +30,11 @@ impl Format for Xml {
     }
 
     fn content_type(&self) -> &'static str {
-        "application/xml"
+        CONTENT_TYPE
+    }
+
+    fn content_type_header(&self) -> Option<HeaderValue> {
+        Some(CONTENT_TYPE_HEADER.clone())
     }
 
     fn media_types(&self) -> &'static [&'static str] {
