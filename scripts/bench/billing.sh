@@ -21,13 +21,14 @@
 #    /bench/stats); also a 1-connection run for client-side latency.
 #    Goals: server-time p99 <= 2 ms; >= 0.5x bare rps.
 # Knobs: scripts/bench/lib.sh, plus BENCH_DOC (default docs/bench-billing.md), SEED_CALLS
-# (default 400000), SEED_BILLABLES (default 1000000), SEED_ANALYZE=1 (run ANALYZE after seeding;
-# the store never does), INSERT_CONNS (64), USAGE_CONNS (32).
+# (default 2000000: three 10 s rounds at 30k inserts/s plus warm-up must not run out of calls;
+# a run with non-2xx answers is marked INVALID), SEED_BILLABLES (default 1000000), SEED_ANALYZE=1
+# (run ANALYZE after seeding; the store never does), INSERT_CONNS (64), USAGE_CONNS (32).
 
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 DOC="${BENCH_DOC:-$REPO_ROOT/docs/bench-billing.md}"
-SEED_CALLS="${SEED_CALLS:-400000}"
+SEED_CALLS="${SEED_CALLS:-2000000}"
 SEED_BILLABLES="${SEED_BILLABLES:-1000000}"
 INSERT_CONNS="${INSERT_CONNS:-64}"
 USAGE_CONNS="${USAGE_CONNS:-32}"

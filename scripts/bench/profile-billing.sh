@@ -74,4 +74,6 @@ stop_server
     echo "| $trig | $((total / N)) |"
   done
 } | tee "$OUT/summary.md"
+# The seeded database is ~600 MB; keep only the counts and annotations (PROFILE_KEEP_DB=1 keeps it).
+[[ "${PROFILE_KEEP_DB:-}" == 1 ]] || rm -f "$DB" "$DB-wal" "$DB-shm"
 log "callgrind dumps and annotations in $OUT"

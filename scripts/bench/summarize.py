@@ -69,6 +69,9 @@ def main() -> int:
                 cr = base_cpu / cpu
                 cpu_ratio = f"**{cr:.3f}x**"
                 verdicts.append(f"CPU {'met' if cr >= g else 'MISSED'}")
+            if non2xx or errs:
+                # Errors answer faster than real work: such a run says nothing about the goal.
+                verdicts = ["INVALID: the endpoint answered non-2xx or failed"]
             goal = f"≥ {g}x: " + ", ".join(verdicts)
         label = labels.get(name, name)
         out.write(

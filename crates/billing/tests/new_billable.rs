@@ -448,6 +448,53 @@ async fn no_rate_is_a_400() {
     );
 }
 
+/// Step 7 (idempotency) answers before steps 8 and 9: a billed call reported again keeps its
+/// answer even when rating it anew would now fail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_billed_call_stays_idempotent_after_its_rate_is_gone() {
+    let f = fixture();
+    let a = account(&f, "Acme", ACCOUNT_SID).await;
+    let c = customer(&f, &a.id, "C", None).await;
+    let other = customer(&f, &a.id, "D", None).await;
+    import(
+        &f,
+        vec![twilio_call(
+            &call_sid(1),
+            ACCOUNT_SID,
+            "+1",
+            "+2",
+            "outbound-api",
+            "completed",
+            "2024-05-03T00:00:00Z",
+            Some("5"),
+        )],
+    )
+    .await
+    .unwrap();
+    f.svc
+        .new_billable(bill(&a.id, &c.id, &call_sid(1)), admin())
+        .await
+        .unwrap();
+    f.raw()
+        .execute("DELETE FROM rates WHERE category = 'calls-outbound'", [])
+        .unwrap();
+    // Same owner: still a success, and still one row.
+    f.svc
+        .new_billable(bill(&a.id, &c.id, &call_sid(1)), admin())
+        .await
+        .unwrap();
+    // Another owner: the conflict, not the missing rate.
+    assert_err(
+        f.svc
+            .new_billable(bill(&a.id, &other.id, &call_sid(1)), admin())
+            .await,
+        409,
+        "Conflict",
+        None,
+    );
+    assert_eq!(billables(f.store.as_ref(), &a.id).len(), 1);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_concurrent_reports_of_one_call_leave_one_row() {
     let f = fixture();

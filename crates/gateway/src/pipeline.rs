@@ -7,6 +7,7 @@ use std::io::Read;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
+use actix_web::body::BoxBody;
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{
@@ -710,8 +711,17 @@ fn write_reply(
         wrapped.push(b')');
         out = wrapped;
     }
-    let mut b = HttpResponseBuilder::new(override_status.unwrap_or(StatusCode::OK));
-    // Usually a format's own static type, prebuilt: no check and no copy per response.
+    let status = override_status.unwrap_or(StatusCode::OK);
+    // Usually a format's own static type, prebuilt: no check and no copy per response, and no
+    // builder (which would stage the head and check for a deferred header error).
+    if let Some(v) = &neg.content_type_header
+        && neg.format.name() != "csv"
+    {
+        let mut res = HttpResponse::with_body(status, BoxBody::new(out));
+        res.headers_mut().insert(CONTENT_TYPE, v.clone());
+        return res;
+    }
+    let mut b = HttpResponseBuilder::new(status);
     match &neg.content_type_header {
         Some(v) => b.insert_header((CONTENT_TYPE, v.clone())),
         None => b.insert_header((CONTENT_TYPE, &*neg.content_type)),
@@ -724,6 +734,10 @@ fn write_reply(
 
 /// Adds what the service asked for: headers and cookies (`Secure` over HTTPS).
 fn apply_extras(res: &mut HttpResponse, extras: &ResponseExtras, req: &HttpRequest) {
+    // Most services ask for neither.
+    if extras.headers.is_empty() && extras.cookies.is_empty() {
+        return;
+    }
     // Only cookies depend on the transport; most responses set none.
     let https = !extras.cookies.is_empty() && is_https(req);
     let headers = res.headers_mut();

@@ -218,7 +218,10 @@ impl<'a> Segments<'a> {
         let mut escaped = false;
         for (i, &b) in raw.as_bytes().iter().enumerate() {
             if b == b'/' {
-                segs.push(raw, start..i, escaped);
+                // The leading slash (and doubled ones) end empty segments: no call for those.
+                if i > start {
+                    segs.push(raw, start..i, escaped);
+                }
                 start = i + 1;
                 escaped = false;
             } else if b == b'%' {
@@ -230,6 +233,7 @@ impl<'a> Segments<'a> {
     }
 
     /// Adds `raw[range]` unless it is empty, decoded if it holds an escape.
+    #[inline]
     fn push(&mut self, raw: &'a str, range: Range<usize>, escaped: bool) {
         // The range ends at a `/` or the end, so it is always on character boundaries.
         let Some(s) = raw.get(range).filter(|s| !s.is_empty()) else {

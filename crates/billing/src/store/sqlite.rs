@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Datelike, Months, NaiveDate, SecondsFormat, Utc};
 use rusqlite::types::Type;
-use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, Statement, params};
 use tokio::sync::oneshot;
 
 use super::{
@@ -118,7 +118,7 @@ fn recheck_references() {
 /// Reads through the writer's [`RefCache`]: `pick` selects the map, `load` reads the row on a
 /// miss.
 fn cached<V: Clone>(
-    conn: &Connection,
+    w: &Writer<'_>,
     key: &str,
     pick: fn(&mut RefCache) -> &mut HashMap<String, V>,
     load: impl FnOnce() -> Result<V, StoreError>,
@@ -126,9 +126,7 @@ fn cached<V: Clone>(
     let hit = REFS.with(|r| -> Result<Option<V>, StoreError> {
         let mut refs = r.borrow_mut();
         if !refs.checked {
-            let version: i64 = conn
-                .prepare_cached("PRAGMA data_version")?
-                .query_row([], |row| row.get(0))?;
+            let version: i64 = w.with(Hot::DataVersion, |s| s.query_row([], |row| row.get(0)))?;
             if refs.data_version != Some(version) {
                 refs.clear();
                 refs.data_version = Some(version);
@@ -164,7 +162,7 @@ struct RollupDelta {
 
 /// Applies the pending roll-up changes of the open transaction, merged by key; the caller
 /// commits afterwards, or rolls back (and the changes are dropped) when this fails.
-fn flush_rollup(conn: &Connection) -> Result<(), StoreError> {
+fn flush_rollup(w: &Writer<'_>) -> Result<(), StoreError> {
     let pending = ROLLUP.with(|r| std::mem::take(&mut *r.borrow_mut()));
     if pending.is_empty() {
         return Ok(());
@@ -185,24 +183,19 @@ fn flush_rollup(conn: &Connection) -> Result<(), StoreError> {
             None => merged.push(d),
         }
     }
-    let mut stmt = conn.prepare_cached(
-        "INSERT INTO usage_daily (account_id, usage_date, category, count, billed_minutes, price) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
-         ON CONFLICT(account_id, usage_date, category) DO UPDATE SET \
-           count = count + excluded.count, \
-           billed_minutes = billed_minutes + excluded.billed_minutes, \
-           price = price + excluded.price",
-    )?;
-    for m in &merged {
-        stmt.execute(params![
-            m.account_id,
-            m.usage_date,
-            m.category,
-            m.count,
-            m.billed_minutes,
-            m.price
-        ])?;
-    }
+    w.with(Hot::UpsertDaily, |stmt| {
+        for m in &merged {
+            stmt.execute(params![
+                m.account_id,
+                m.usage_date,
+                m.category,
+                m.count,
+                m.billed_minutes,
+                m.price
+            ])?;
+        }
+        Ok(())
+    })?;
     Ok(())
 }
 
@@ -345,7 +338,7 @@ trait WriteJob: Send {
     /// Runs the write in the open group transaction; `shared` tells that other writes share
     /// it, so that a failure must undo only this job's changes (a savepoint, unless the job
     /// writes with a single statement). Returns whether it succeeded.
-    fn run(&mut self, conn: &Connection, shared: bool) -> bool;
+    fn run(&mut self, w: &Writer<'_>, shared: bool) -> bool;
     /// Delivers the result once the group transaction has ended; `commit_error` is set when it
     /// did not commit, in which case the job's own result is discarded.
     fn finish(self: Box<Self>, commit_error: Option<&str>);
@@ -370,15 +363,15 @@ struct Task<R, F> {
 impl<R, F> WriteJob for Task<R, F>
 where
     R: Send,
-    F: FnOnce(&Connection) -> Result<R, StoreError> + Send,
+    F: FnOnce(&Writer<'_>) -> Result<R, StoreError> + Send,
 {
-    fn run(&mut self, conn: &Connection, shared: bool) -> bool {
+    fn run(&mut self, w: &Writer<'_>, shared: bool) -> bool {
         if let Some(work) = self.work.take() {
             self.result = Some(if shared && self.multi_statement {
-                in_savepoint(conn, work)
+                in_savepoint(w, work)
             } else {
                 let queued = rollup_len();
-                let result = catching_panics(conn, work);
+                let result = catching_panics(w, work);
                 if result.is_err() {
                     rollup_truncate(queued);
                     forget_references();
@@ -410,21 +403,21 @@ where
 /// Runs one job so that its failure (or panic) undoes only its own changes, not those of the
 /// other writes sharing the transaction.
 fn in_savepoint<R>(
-    conn: &Connection,
-    work: impl FnOnce(&Connection) -> Result<R, StoreError>,
+    w: &Writer<'_>,
+    work: impl FnOnce(&Writer<'_>) -> Result<R, StoreError>,
 ) -> Result<R, StoreError> {
-    exec(conn, "SAVEPOINT job")?;
+    w.exec(Hot::Savepoint)?;
     let queued = rollup_len();
-    let result = catching_panics(conn, work);
+    let result = catching_panics(w, work);
     if result.is_err() {
         rollup_truncate(queued);
         forget_references();
     }
     match &result {
-        Ok(_) => exec(conn, "RELEASE job")?,
+        Ok(_) => w.exec(Hot::Release)?,
         Err(_) => {
-            exec(conn, "ROLLBACK TO job")?;
-            exec(conn, "RELEASE job")?;
+            w.exec(Hot::RollbackTo)?;
+            w.exec(Hot::Release)?;
         }
     }
     result
@@ -432,16 +425,18 @@ fn in_savepoint<R>(
 
 /// Runs one job, turning a panic into an error so that the writer thread survives it.
 fn catching_panics<R>(
-    conn: &Connection,
-    work: impl FnOnce(&Connection) -> Result<R, StoreError>,
+    w: &Writer<'_>,
+    work: impl FnOnce(&Writer<'_>) -> Result<R, StoreError>,
 ) -> Result<R, StoreError> {
-    match std::panic::catch_unwind(AssertUnwindSafe(|| work(conn))) {
+    match std::panic::catch_unwind(AssertUnwindSafe(|| work(w))) {
         Ok(r) => r,
         Err(_) => Err(StoreError::Commit("a write panicked".to_string())),
     }
 }
 
 fn writer_loop(conn: Connection, rx: mpsc::Receiver<Box<dyn WriteJob>>) {
+    // Declared after `conn`, so dropped (its statements finalized) before the connection closes.
+    let w = Writer::new(&conn);
     while let Ok(first) = rx.recv() {
         // Whatever queued up while the previous commit was syncing shares this transaction.
         let mut batch = vec![first];
@@ -452,7 +447,7 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Box<dyn WriteJob>>) {
             }
         }
         recheck_references();
-        if let Err(e) = exec(&conn, "BEGIN IMMEDIATE") {
+        if let Err(e) = w.exec(Hot::Begin) {
             let msg = e.to_string();
             for job in batch {
                 job.finish(Some(&msg));
@@ -465,7 +460,7 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Box<dyn WriteJob>>) {
         let mut failed_alone = false;
         let mut lost = false;
         for job in batch.iter_mut() {
-            if !job.run(&conn, !alone) && alone {
+            if !job.run(&w, !alone) && alone {
                 failed_alone = true;
             }
             // Some errors (I/O, a full disk) make SQLite roll the whole transaction back; later
@@ -485,17 +480,17 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Box<dyn WriteJob>>) {
             // The job's own error is what its caller gets; nothing else was in the transaction.
             rollup_truncate(0);
             forget_references();
-            if let Err(e) = exec(&conn, "ROLLBACK") {
+            if let Err(e) = w.exec(Hot::Rollback) {
                 tracing::error!(error = %e, "rollback of a failed write failed");
             }
             None
         } else {
-            let committed = flush_rollup(&conn).and_then(|()| Ok(exec(&conn, "COMMIT")?));
+            let committed = flush_rollup(&w).and_then(|()| Ok(w.exec(Hot::Commit)?));
             committed.err().map(|e| {
                 tracing::error!(error = %e, "group commit failed");
                 rollup_truncate(0);
                 forget_references();
-                let _ = exec(&conn, "ROLLBACK");
+                let _ = w.exec(Hot::Rollback);
                 e.to_string()
             })
         };
@@ -659,7 +654,7 @@ impl SqliteStore {
     fn submit<R, F>(&self, f: F, reply: Reply<R>, multi_statement: bool) -> Result<(), StoreError>
     where
         R: Send + 'static,
-        F: FnOnce(&Connection) -> Result<R, StoreError> + Send + 'static,
+        F: FnOnce(&Writer<'_>) -> Result<R, StoreError> + Send + 'static,
     {
         let job: Box<dyn WriteJob> = Box::new(Task {
             work: Some(f),
@@ -689,7 +684,7 @@ impl SqliteStore {
         F: FnOnce(&Connection) -> Result<R, StoreError> + Send + 'static,
     {
         let (tx, rx) = mpsc::sync_channel(1);
-        self.submit(f, Reply::Blocking(tx), true)?;
+        self.submit(move |w: &Writer<'_>| f(w.conn), Reply::Blocking(tx), true)?;
         rx.recv().map_err(|_| StoreError::WriterGone)?
     }
 
@@ -704,7 +699,7 @@ impl SqliteStore {
         F: FnOnce(&Connection) -> Result<R, StoreError> + Send + 'static,
     {
         let (tx, rx) = oneshot::channel();
-        self.submit(f, Reply::Async(tx), true)?;
+        self.submit(move |w: &Writer<'_>| f(w.conn), Reply::Async(tx), true)?;
         rx.await.map_err(|_| StoreError::WriterGone)?
     }
 }
@@ -772,6 +767,99 @@ macro_rules! billable_cols {
         "id, call_sid, account_id, customer_id, session_id, category, usage_date, \
      duration_seconds, billed, billed_minutes, rate_id, unit_price, price, price_unit, created_at, created_by"
     };
+}
+
+/// The statements every NewBillable group runs on the writer, by slot in [`Writer::hot`].
+#[derive(Clone, Copy)]
+enum Hot {
+    Begin,
+    Commit,
+    Rollback,
+    Savepoint,
+    Release,
+    RollbackTo,
+    DataVersion,
+    CallBySid,
+    BillableByCall,
+    InsertBillable,
+    UpsertDaily,
+}
+
+impl Hot {
+    const COUNT: usize = 11;
+
+    fn sql(self) -> &'static str {
+        match self {
+            Hot::Begin => "BEGIN IMMEDIATE",
+            Hot::Commit => "COMMIT",
+            Hot::Rollback => "ROLLBACK",
+            Hot::Savepoint => "SAVEPOINT job",
+            Hot::Release => "RELEASE job",
+            Hot::RollbackTo => "ROLLBACK TO job",
+            Hot::DataVersion => "PRAGMA data_version",
+            Hot::CallBySid => concat!("SELECT ", call_cols!(), " FROM calls WHERE sid = ?1"),
+            Hot::BillableByCall => concat!(
+                "SELECT ",
+                billable_cols!(),
+                " FROM billables WHERE call_sid = ?1"
+            ),
+            Hot::InsertBillable => concat!(
+                "INSERT INTO billables (",
+                billable_cols!(),
+                ") \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) \
+                 ON CONFLICT(call_sid) DO NOTHING"
+            ),
+            Hot::UpsertDaily => {
+                "INSERT INTO usage_daily (account_id, usage_date, category, count, billed_minutes, price) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+                 ON CONFLICT(account_id, usage_date, category) DO UPDATE SET \
+                   count = count + excluded.count, \
+                   billed_minutes = billed_minutes + excluded.billed_minutes, \
+                   price = price + excluded.price"
+            }
+        }
+    }
+}
+
+/// The writer thread's connection with its hot statements, each prepared on first use and kept
+/// for the connection's lifetime: `prepare_cached` would hash the SQL text on every use, several
+/// times per billable. (SQLite prepares a kept statement again by itself after a schema change.)
+struct Writer<'c> {
+    conn: &'c Connection,
+    hot: [RefCell<Option<Statement<'c>>>; Hot::COUNT],
+}
+
+impl<'c> Writer<'c> {
+    fn new(conn: &'c Connection) -> Self {
+        Writer {
+            conn,
+            hot: std::array::from_fn(|_| RefCell::new(None)),
+        }
+    }
+
+    /// Runs `f` with the kept statement `which`.
+    fn with<R>(
+        &self,
+        which: Hot,
+        f: impl FnOnce(&mut Statement<'c>) -> rusqlite::Result<R>,
+    ) -> rusqlite::Result<R> {
+        let Ok(mut slot) = self.hot[which as usize].try_borrow_mut() else {
+            // Already in use further up the stack (nothing does this today): use a fresh one.
+            let mut stmt = self.conn.prepare_cached(which.sql())?;
+            return f(&mut stmt);
+        };
+        let stmt = match slot.take() {
+            Some(stmt) => slot.insert(stmt),
+            None => slot.insert(self.conn.prepare(which.sql())?),
+        };
+        f(stmt)
+    }
+
+    /// Runs a kept statement without parameters or rows (transaction control).
+    fn exec(&self, which: Hot) -> rusqlite::Result<()> {
+        self.with(which, |s| s.execute([]).map(|_| ()))
+    }
 }
 
 fn account_row(r: &Row<'_>) -> rusqlite::Result<Account> {
@@ -941,40 +1029,42 @@ fn rate_at(
 /// [`BillingReads`] inside the writer's open transaction: a billing job sees the latest state,
 /// including the writes queued before it in the same group, and no write can slip in between
 /// its reads and its insert.
-struct TxReads<'a> {
-    conn: &'a Connection,
+struct TxReads<'a, 'c> {
+    w: &'a Writer<'c>,
 }
 
-impl BillingReads for TxReads<'_> {
+impl BillingReads for TxReads<'_, '_> {
     fn get_evo_session(&self, id: &str) -> Result<Option<EvoSession>, StoreError> {
-        session_by_id(self.conn, id)
+        session_by_id(self.w.conn, id)
     }
     fn get_account(&self, id: &str) -> Result<Option<Account>, StoreError> {
         cached(
-            self.conn,
+            self.w,
             id,
             |r| &mut r.accounts,
-            || account_by_id(self.conn, id),
+            || account_by_id(self.w.conn, id),
         )
     }
     fn get_customer(&self, id: &str) -> Result<Option<Customer>, StoreError> {
         cached(
-            self.conn,
+            self.w,
             id,
             |r| &mut r.customers,
-            || customer_by_id(self.conn, id),
+            || customer_by_id(self.w.conn, id),
         )
     }
     fn user_account_ids(&self, user_id: &str) -> Result<Vec<String>, StoreError> {
         cached(
-            self.conn,
+            self.w,
             user_id,
             |r| &mut r.links,
-            || linked_accounts(self.conn, user_id),
+            || linked_accounts(self.w.conn, user_id),
         )
     }
     fn get_call(&self, sid: &str) -> Result<Option<Call>, StoreError> {
-        call_by_sid(self.conn, sid)
+        Ok(self.w.with(Hot::CallBySid, |s| {
+            s.query_row(params![sid], call_row).optional()
+        })?)
     }
     fn find_rate(
         &self,
@@ -999,15 +1089,22 @@ impl BillingReads for TxReads<'_> {
         }
         key.push_str(category);
         cached(
-            self.conn,
+            self.w,
             &key,
             |r| &mut r.rates,
-            || rate_at(self.conn, account_id, customer_id, category),
+            || rate_at(self.w.conn, account_id, customer_id, category),
         )
     }
     fn get_billable_by_call(&self, call_sid: &str) -> Result<Option<Billable>, StoreError> {
-        billable_by_call(self.conn, call_sid)
+        writer_billable_by_call(self.w, call_sid)
     }
+}
+
+/// [`billable_by_call`] with the writer's kept statement.
+fn writer_billable_by_call(w: &Writer<'_>, call_sid: &str) -> Result<Option<Billable>, StoreError> {
+    Ok(w.with(Hot::BillableByCall, |s| {
+        s.query_row(params![call_sid], billable_row).optional()
+    })?)
 }
 
 fn call_by_sid(conn: &Connection, sid: &str) -> Result<Option<Call>, StoreError> {
@@ -1018,18 +1115,11 @@ fn call_by_sid(conn: &Connection, sid: &str) -> Result<Option<Call>, StoreError>
         .optional()?)
 }
 
-fn insert_billable_tx(conn: &Connection, b: &Billable) -> Result<InsertOutcome, StoreError> {
+fn insert_billable_tx(w: &Writer<'_>, b: &Billable) -> Result<InsertOutcome, StoreError> {
     let unit_price = micros(b.unit_price, "unit price")?;
     let price = micros(b.price, "price")?;
-    let inserted = conn
-        .prepare_cached(concat!(
-            "INSERT INTO billables (",
-            billable_cols!(),
-            ") \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) \
-             ON CONFLICT(call_sid) DO NOTHING"
-        ))?
-        .execute(params![
+    let inserted = w.with(Hot::InsertBillable, |s| {
+        s.execute(params![
             b.id,
             b.call_sid,
             b.account_id,
@@ -1046,9 +1136,10 @@ fn insert_billable_tx(conn: &Connection, b: &Billable) -> Result<InsertOutcome, 
             b.price_unit,
             ts(&b.created_at),
             b.created_by,
-        ])?;
+        ])
+    })?;
     if inserted == 0 {
-        return match billable_by_call(conn, &b.call_sid)? {
+        return match writer_billable_by_call(w, &b.call_sid)? {
             Some(existing) => Ok(InsertOutcome::Existing(Box::new(existing))),
             None => Err(StoreError::Conflict(format!(
                 "billable for {} could not be inserted",
@@ -1099,14 +1190,14 @@ impl BillingStore for SqliteStore {
     fn bill_call(self: Arc<Self>, job: BillJob) -> BillFuture {
         let (tx, rx) = oneshot::channel();
         let submitted = self.submit(
-            move |conn: &Connection| {
-                let billable = match job(&TxReads { conn }) {
+            move |w: &Writer<'_>| {
+                let billable = match job(&TxReads { w }) {
                     Ok(Some(b)) => b,
                     Ok(None) => return Ok(Ok(None)),
                     // A rejection wrote nothing; it is not a failure of the transaction.
                     Err(rejected) => return Ok(Err(rejected)),
                 };
-                let outcome = insert_billable_tx(conn, &billable)?;
+                let outcome = insert_billable_tx(w, &billable)?;
                 Ok(Ok(Some((billable, outcome))))
             },
             Reply::Async(tx),
@@ -1506,7 +1597,13 @@ impl BillingStore for SqliteStore {
 
     fn insert_billable(&self, billable: &Billable) -> Result<InsertOutcome, StoreError> {
         let b = billable.clone();
-        self.write(move |conn| insert_billable_tx(conn, &b))
+        let (tx, rx) = mpsc::sync_channel(1);
+        self.submit(
+            move |w: &Writer<'_>| insert_billable_tx(w, &b),
+            Reply::Blocking(tx),
+            true,
+        )?;
+        rx.recv().map_err(|_| StoreError::WriterGone)?
     }
 
     fn list_billables(
