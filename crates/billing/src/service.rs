@@ -451,7 +451,8 @@ fn owner_account(reads: &dyn BillingReads, id: &str) -> Result<Account, ApiError
         .ok_or_else(|| ApiError::not_found(format!("Account {id} not found")))
 }
 
-/// Step 5 of NewBillable: the caller reaches the account.
+/// The caller reaches the account: a SystemAdministrator (or Admin) every account, anyone else
+/// only the accounts linked to them (NewBillable's step 5, and every account-scoped operation).
 fn ensure_billing_access(
     reads: &dyn BillingReads,
     caller: &Session,

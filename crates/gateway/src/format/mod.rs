@@ -139,25 +139,11 @@ pub trait ResponseBody {
     /// # Errors
     /// serde_json's, e.g. a map with non-string keys.
     fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()>;
-    /// The value as compact JSV.
+    /// Appends the value as compact JSV.
     ///
     /// # Errors
     /// The jsv serializer's.
-    fn to_jsv(&self) -> ::jsv::Result<Vec<u8>>;
-    /// Appends the value as compact JSV to `out`. The default goes through
-    /// [`ResponseBody::to_jsv`]; values written afresh write in place instead.
-    ///
-    /// # Errors
-    /// The jsv serializer's.
-    fn write_jsv(&self, out: &mut Vec<u8>) -> ::jsv::Result<()> {
-        let bytes = self.to_jsv()?;
-        if out.is_empty() {
-            *out = bytes;
-        } else {
-            out.extend_from_slice(&bytes);
-        }
-        Ok(())
-    }
+    fn write_jsv(&self, out: &mut Vec<u8>) -> ::jsv::Result<()>;
 }
 
 impl<T: serde::Serialize> ResponseBody for T {
@@ -167,10 +153,6 @@ impl<T: serde::Serialize> ResponseBody for T {
 
     fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
         serde_json::to_writer(out, self)
-    }
-
-    fn to_jsv(&self) -> ::jsv::Result<Vec<u8>> {
-        ::jsv::to_vec(self)
     }
 
     fn write_jsv(&self, out: &mut Vec<u8>) -> ::jsv::Result<()> {

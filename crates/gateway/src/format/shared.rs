@@ -108,18 +108,25 @@ impl<T: Serialize> ResponseBody for Shared<T> {
 
     fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
         let bytes = memoized(&self.0.json, || serde_json::to_vec(&self.0.value))?;
-        if out.is_empty() {
-            // The usual case: the pipeline's fresh buffer. A right-sized copy beats growing the
-            // small reservation it made for values written in place.
-            *out = bytes.to_vec();
-        } else {
-            out.extend_from_slice(bytes);
-        }
+        append(out, bytes);
         Ok(())
     }
 
-    fn to_jsv(&self) -> ::jsv::Result<Vec<u8>> {
-        memoized(&self.0.jsv, || ::jsv::to_vec(&self.0.value)).map(<[u8]>::to_vec)
+    fn write_jsv(&self, out: &mut Vec<u8>) -> ::jsv::Result<()> {
+        let bytes = memoized(&self.0.jsv, || ::jsv::to_vec(&self.0.value))?;
+        append(out, bytes);
+        Ok(())
+    }
+}
+
+/// Appends memoized bytes to the response buffer.
+fn append(out: &mut Vec<u8>, bytes: &[u8]) {
+    if out.is_empty() {
+        // The usual case: the pipeline's fresh buffer. A right-sized copy beats growing the
+        // small reservation it made for values written in place.
+        *out = bytes.to_vec();
+    } else {
+        out.extend_from_slice(bytes);
     }
 }
 
@@ -196,6 +203,13 @@ mod tests {
         ]
     }
 
+    /// A body's compact JSV, written into a fresh buffer as the pipeline does.
+    fn jsv_of(body: &dyn ResponseBody) -> Vec<u8> {
+        let mut out = Vec::new();
+        body.write_jsv(&mut out).unwrap();
+        out
+    }
+
     #[test]
     fn writes_the_same_bytes_as_the_plain_value() {
         let shared = Shared::new(rows());
@@ -205,10 +219,10 @@ mod tests {
             shared.write_json(&mut a).unwrap();
             plain.write_json(&mut b).unwrap();
             assert_eq!(a, b);
-            assert_eq!(shared.to_jsv().unwrap(), plain.to_jsv().unwrap());
+            assert_eq!(jsv_of(&shared), jsv_of(&plain));
         }
         assert_eq!(
-            std::str::from_utf8(&shared.to_jsv().unwrap()).unwrap(),
+            std::str::from_utf8(&jsv_of(&shared)).unwrap(),
             "[{name:a b,countOf:1},{name:c,countOf:2}]"
         );
     }
@@ -226,7 +240,7 @@ mod tests {
         let mut out = b"cb(".to_vec();
         clone.write_json(&mut out).unwrap();
         assert_eq!(&out[3..], &first[..]);
-        let jsv = clone.to_jsv().unwrap();
+        let jsv = jsv_of(&clone);
         assert_eq!(shared.memoized_len(), json_len + jsv.len());
     }
 
