@@ -270,7 +270,8 @@ impl NameTable {
 #[derive(Default, Clone)]
 pub struct Registry {
     ops: Vec<Arc<dyn ErasedOperation>>,
-    /// Lower-cased operation name → index in `ops`; the first registration of a name wins.
+    /// Operation name (matched ignoring ASCII case) → index in `ops`; the first registration of a
+    /// name wins.
     by_name: NameTable,
     types: TypeMap,
 }
