@@ -15,6 +15,7 @@
 //! # }
 //! ```
 
+use std::rc::Rc;
 use std::sync::Arc;
 
 use actix_web::dev::{ServiceRequest, fn_service};
@@ -28,7 +29,7 @@ use crate::meta::{Dto, TypeMap};
 use crate::metadata::SiteInfo;
 use crate::registry::Registry;
 use crate::response::ErrorResponse;
-use crate::router::Router;
+use crate::router::{RouteMemo, Router};
 
 /// The ServiceStack version the host reports; clients look for the `ServiceStack/` prefix.
 pub const SERVICESTACK_VERSION: &str = "8.0";
@@ -139,8 +140,10 @@ impl Gateway {
         // A plain service rather than `web::to`: the pipeline takes the request apart itself, so
         // no extractor runs and the gateway needs no lookup in the app data.
         let inner = self.inner.clone();
+        // The factory runs once per worker: each worker remembers its own routing decisions.
+        let memo = Rc::new(RouteMemo::default());
         cfg.default_service(fn_service(move |req: ServiceRequest| {
-            crate::pipeline::serve(req, inner.clone())
+            crate::pipeline::serve(req, inner.clone(), memo.clone())
         }));
     }
 

@@ -120,13 +120,14 @@ const RESERVED_QUERY_KEYS: &[&str] = &[
 /// column for a malformed body; 400 for a body beyond the depth or size limits.
 pub fn bind<T: Operation>(input: &BindInput<'_>) -> Result<T, ApiError> {
     let info = T::type_info();
+    // Reserved keys (`?format=jsv`) are dropped here, so they do not cost the layered path.
+    let query = string_layer(input.query, true);
     // Nothing to bind (a plain GET): the DTO's defaults, without building empty layers. A blank
     // body reads as no body on every path below, so this answers exactly as they would.
-    if input.query.is_empty() && input.path_vars.is_empty() && is_blank(input.body) {
+    if query.is_empty() && input.path_vars.is_empty() && is_blank(input.body) {
         return Merged::default().into_dto::<T>(info, None);
     }
     let body = read_body(input, info)?;
-    let query = string_layer(input.query, true);
     match (input.kind, body) {
         (RouteKind::Rest, Body::Json(json)) if input.path_vars.is_empty() && query.is_empty() => {
             json_fast::<T>(json, info, &input.limits)

@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::Read;
 use std::panic::AssertUnwindSafe;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use actix_web::body::BoxBody;
@@ -29,7 +30,7 @@ use crate::metadata::{self, MetadataRequest};
 use crate::negotiate::{Negotiated, NegotiationInput, negotiate};
 use crate::registry::{BatchOutcome, ErasedOperation, Reply};
 use crate::response::{self, ErrorDetail, ErrorEnv};
-use crate::router::{self, RouteMatch};
+use crate::router::{self, RouteMatch, RouteMemo};
 
 /// The operation a response was for, left in the response's extensions for access logs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +49,10 @@ static VARY_ACCEPT: HeaderValue = HeaderValue::from_static("Accept");
 
 /// Decodes one `application/x-www-form-urlencoded` component: `+` is a space.
 fn form_decode(s: &str) -> String {
+    // Most keys and values (`format=jsv`) have nothing to decode.
+    if !s.bytes().any(|b| b == b'+' || b == b'%') {
+        return s.to_owned();
+    }
     let spaced = s.replace('+', " ");
     percent_decode_str(&spaced).decode_utf8_lossy().into_owned()
 }
@@ -58,13 +63,29 @@ pub(crate) fn parse_pairs(qs: &str) -> Vec<(String, String)> {
     if qs.is_empty() {
         return Vec::new();
     }
-    qs.split('&')
-        .filter(|s| !s.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (form_decode(k), form_decode(v))
-        })
-        .collect()
+    let mut out = Vec::new();
+    let mut rest = qs;
+    while !rest.is_empty() {
+        // Splitting on ASCII bytes directly: `str::split` with a `char` pattern runs a general
+        // searcher that costs more than the rest of a short query's parsing.
+        let (pair, tail) = split_at_byte(rest, b'&');
+        rest = tail;
+        if pair.is_empty() {
+            continue;
+        }
+        let (k, v) = split_at_byte(pair, b'=');
+        out.push((form_decode(k), form_decode(v)));
+    }
+    out
+}
+
+/// `s` before and after the first `sep` (an ASCII byte, so both sides are valid text); all of
+/// `s` and nothing when there is none.
+fn split_at_byte(s: &str, sep: u8) -> (&str, &str) {
+    match s.bytes().position(|b| b == sep) {
+        Some(i) => (s.get(..i).unwrap_or(s), s.get(i + 1..).unwrap_or("")),
+        None => (s, ""),
+    }
 }
 
 /// An override names a verb; anything else (it ends up in error messages) is ignored.
@@ -246,16 +267,22 @@ fn tag_operation(res: &mut HttpResponse, op: &'static TypeInfo, inner: &Inner) {
 pub(crate) async fn serve(
     req: ServiceRequest,
     inner: Arc<Inner>,
+    memo: Rc<RouteMemo>,
 ) -> Result<ServiceResponse, actix_web::Error> {
     let (req, payload) = req.into_parts();
-    let res = respond(&req, payload, &inner).await;
+    let res = respond(&req, payload, &inner, &memo).await;
     Ok(ServiceResponse::new(req, res))
 }
 
-async fn respond(req: &HttpRequest, payload: Payload, inner: &Inner) -> HttpResponse {
+async fn respond(
+    req: &HttpRequest,
+    payload: Payload,
+    inner: &Inner,
+    memo: &RouteMemo,
+) -> HttpResponse {
     // Services are guarded closer to the call; this catches the rest (a writer, the binder
     // outside a service), so no panic ever becomes a dropped connection.
-    let mut res = match AssertUnwindSafe(handle(req, payload, inner))
+    let mut res = match AssertUnwindSafe(handle(req, payload, inner, memo))
         .catch_unwind()
         .await
     {
@@ -314,6 +341,38 @@ enum Routing<'a> {
     Done(HttpResponse),
 }
 
+/// What the router makes of the path, after the health check and the metadata pages, which
+/// answer at once (`Err`).
+///
+/// With `Ok`, whether the decision rests on the method and the path alone, as [`RouteMemo`]
+/// needs: not so for a path the metadata pages also look at, whose answer reads the query too.
+#[allow(clippy::result_large_err)] // `Err` is the response itself, built once and moved once.
+fn decide(
+    req: &HttpRequest,
+    method: &str,
+    inner: &Inner,
+) -> Result<(RouteMatch, bool), HttpResponse> {
+    // Split and decoded once: the health check, the metadata check and the router share it.
+    let parts = router::Segments::split(req.path());
+    let read = matches!(method, "GET" | "HEAD");
+    if read && parts.len() == 1 && parts[0].eq_ignore_ascii_case("health") {
+        return Err(HttpResponse::Ok()
+            .content_type("application/json; charset=utf-8")
+            .body(r#"{"status":"ok"}"#));
+    }
+    let metadata_path = is_metadata_path(&parts);
+    if read
+        && metadata_path
+        && let Some(r) = serve_metadata(req, inner)
+    {
+        return Err(r);
+    }
+    let matched = inner
+        .router
+        .route(method, &parts, &inner.registry, &inner.formats);
+    Ok((matched, !metadata_path))
+}
+
 /// Routes and negotiates: the operation to run, or the response that ends the request here.
 ///
 /// Kept out of the `async` pipeline so that the path segments, which sit on the stack, never
@@ -323,28 +382,20 @@ fn route<'a>(
     method: &str,
     query: &[(String, String)],
     inner: &'a Inner,
+    memo: &RouteMemo,
 ) -> Routing<'a> {
-    // Split and decoded once: the health check, the metadata check and the router share it.
-    let parts = router::Segments::split(req.path());
-    if matches!(method, "GET" | "HEAD") {
-        if parts.len() == 1 && parts[0].eq_ignore_ascii_case("health") {
-            return Routing::Done(
-                HttpResponse::Ok()
-                    .content_type("application/json; charset=utf-8")
-                    .body(r#"{"status":"ok"}"#),
-            );
-        }
-        if is_metadata_path(&parts)
-            && let Some(r) = serve_metadata(req, inner)
-        {
-            return Routing::Done(r);
-        }
-    }
-
-    let matched = inner
-        .router
-        .route(method, &parts, &inner.registry, &inner.formats);
-    drop(parts);
+    let matched = match memo.get(method, req.path()) {
+        Some(m) => m,
+        None => match decide(req, method, inner) {
+            Ok((m, path_only)) => {
+                if path_only {
+                    memo.remember(method, req.path(), &m);
+                }
+                m
+            }
+            Err(res) => return Routing::Done(res),
+        },
+    };
     let (suffix, route_format) = match &matched {
         RouteMatch::Generic {
             suffix,
@@ -444,7 +495,12 @@ fn route<'a>(
     })
 }
 
-async fn handle(req: &HttpRequest, mut payload: Payload, inner: &Inner) -> HttpResponse {
+async fn handle(
+    req: &HttpRequest,
+    mut payload: Payload,
+    inner: &Inner,
+    memo: &RouteMemo,
+) -> HttpResponse {
     let query = parse_pairs(req.query_string());
     let limit = inner.config.max_body_bytes;
     let mut body: Option<Bytes> = None;
@@ -479,7 +535,7 @@ async fn handle(req: &HttpRequest, mut payload: Payload, inner: &Inner) -> HttpR
         }
     }
 
-    let routed = match route(req, &method, &query, inner) {
+    let routed = match route(req, &method, &query, inner, memo) {
         Routing::Operation(r) => r,
         Routing::Done(res) => return res,
     };
@@ -807,6 +863,14 @@ mod tests {
                 ("d".to_string(), "a+b".to_string()),
             ]
         );
+        assert_eq!(
+            parse_pairs("&&q=a=b&é=ü&"),
+            vec![
+                ("q".to_string(), "a=b".to_string()),
+                ("é".to_string(), "ü".to_string()),
+            ]
+        );
+        assert!(parse_pairs("").is_empty() && parse_pairs("&").is_empty());
     }
 
     #[test]

@@ -11,6 +11,10 @@ use percent_encoding::percent_decode_str;
 use crate::format::Formats;
 use crate::registry::Registry;
 
+mod memo;
+
+pub(crate) use memo::RouteMemo;
+
 /// Verbs listed in `Allow` for a route that accepts every verb.
 const ALL_VERBS: &[&str] = &["GET", "POST", "PUT", "DELETE", "PATCH"];
 

@@ -362,3 +362,49 @@ async fn metadata_paths_reach_the_metadata_module() {
         .unwrap();
     assert_eq!(res.status(), 404);
 }
+
+#[actix_rt::test]
+async fn a_path_seen_before_is_still_decided_by_method_query_and_accept() {
+    // One client, so one keep-alive connection and one worker: the repeats reach the routing
+    // decisions that worker remembers.
+    let c = client();
+    let url = |path: &str| format!("{}{path}", base());
+    for round in 0..2 {
+        let res = c.post(url("/ping")).send().await.unwrap();
+        assert_eq!(res.status(), 204, "round {round}");
+        let res = c.get(url("/ping")).send().await.unwrap();
+        assert_eq!(res.status(), 405, "round {round}");
+        let res = c
+            .post(url("/ping"))
+            .header("X-HTTP-Method-Override", "DELETE")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 405, "round {round}");
+        let res = c.get(url("/json/reply/Echo?name=a")).send().await.unwrap();
+        assert_eq!(res.status(), 200, "round {round}");
+        assert!(header(&res, "content-type").starts_with("application/json"));
+        let res = c
+            .get(url("/json/reply/Echo?name=a&format=jsv"))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            header(&res, "content-type").starts_with("text/jsv"),
+            "round {round}"
+        );
+        let res = c
+            .get(url("/api/Echo?name=a"))
+            .header("Accept", "application/xml")
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            header(&res, "content-type").starts_with("application/xml"),
+            "round {round}"
+        );
+        let res = c.get(url("/api")).send().await.unwrap();
+        assert_eq!(res.status(), 200, "round {round}");
+        assert!(json(res).await.is_object());
+    }
+}
