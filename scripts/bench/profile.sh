@@ -38,7 +38,7 @@ for _ in $(seq 1 600); do
 done
 curl -fsS -o /dev/null "$BASE_URL/health" || { log "server did not start"; cat "$OUT/server.log"; exit 1; }
 
-DEFAULT_PATHS="bare-json=/bare/json gw-json-reply=/json/reply/BenchRecords gw-rest-json=/bench/records bare-jsv=/bare/jsv gw-jsv-reply=/jsv/reply/BenchRecords health=/health"
+DEFAULT_PATHS="bare-json=/bare/json gw-json-reply=/json/reply/BenchRecords gw-rest-json=/bench/records gw-api-json=/api/BenchRecords bare-jsv=/bare/jsv gw-jsv-reply=/jsv/reply/BenchRecords gw-rest-jsv=/bench/records?format=jsv health=/health"
 read -r -a ENTRIES <<<"${PROFILE_PATHS:-$DEFAULT_PATHS}"
 
 declare -A HDR=()

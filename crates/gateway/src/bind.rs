@@ -28,6 +28,7 @@ mod form;
 mod json_de;
 
 use ::jsv::Value;
+use std::borrow::Cow;
 
 use crate::error::ApiError;
 use crate::format::{FormatError, Formats, ReadContext};
@@ -65,6 +66,9 @@ impl Default for Limits {
     }
 }
 
+/// A decoded query-string or form pair.
+pub type Pair<'a> = (Cow<'a, str>, Cow<'a, str>);
+
 /// Everything the binder reads from one request.
 #[derive(Debug, Clone, Copy)]
 pub struct BindInput<'a> {
@@ -81,8 +85,9 @@ pub struct BindInput<'a> {
     pub route_format: Option<&'a str>,
     /// Path variables of a REST route, names as written in the template, values decoded.
     pub path_vars: &'a [(String, String)],
-    /// Query-string pairs, decoded, in order (repeated keys appear repeatedly).
-    pub query: &'a [(String, String)],
+    /// Query-string pairs, decoded, in order (repeated keys appear repeatedly); borrowed from
+    /// the query string where nothing needed decoding.
+    pub query: &'a [Pair<'a>],
     /// Limits to enforce.
     pub limits: Limits,
     /// Every DTO the host knows.
@@ -452,10 +457,13 @@ fn shorten(v: &str) -> String {
 
 /// Path, query or form pairs ready to apply: keys trimmed, empty values and bare keys dropped,
 /// reserved keys dropped (query only), repeated keys joined with `,` in order.
-fn string_layer(pairs: &[(String, String)], query: bool) -> Vec<(String, String)> {
+fn string_layer<K: AsRef<str>, V: AsRef<str>>(
+    pairs: &[(K, V)],
+    query: bool,
+) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::new();
     for (key, value) in pairs {
-        let key = key.trim();
+        let (key, value) = (key.as_ref().trim(), value.as_ref());
         if key.is_empty() || value.is_empty() {
             continue;
         }
@@ -471,7 +479,7 @@ fn string_layer(pairs: &[(String, String)], query: bool) -> Vec<(String, String)
                 joined.push(',');
                 joined.push_str(value);
             }
-            None => out.push((key.to_string(), value.clone())),
+            None => out.push((key.to_string(), value.to_string())),
         }
     }
     out

@@ -21,7 +21,7 @@ use futures_util::{FutureExt, StreamExt};
 use percent_encoding::percent_decode_str;
 
 use crate::app::Inner;
-use crate::bind::{BindInput, RouteKind};
+use crate::bind::{BindInput, Pair, RouteKind};
 use crate::context::{RequestContext, ResponseExtras, Session};
 use crate::error::ApiError;
 use crate::format::WriteContext;
@@ -48,17 +48,17 @@ static X_AUTOBATCH_COMPLETED: HeaderName = HeaderName::from_static("x-autobatch-
 static VARY_ACCEPT: HeaderValue = HeaderValue::from_static("Accept");
 
 /// Decodes one `application/x-www-form-urlencoded` component: `+` is a space.
-fn form_decode(s: &str) -> String {
-    // Most keys and values (`format=jsv`) have nothing to decode.
+fn form_decode(s: &str) -> Cow<'_, str> {
+    // Most keys and values (`format=jsv`) have nothing to decode, and are borrowed as they are.
     if !s.bytes().any(|b| b == b'+' || b == b'%') {
-        return s.to_owned();
+        return Cow::Borrowed(s);
     }
     let spaced = s.replace('+', " ");
-    percent_decode_str(&spaced).decode_utf8_lossy().into_owned()
+    Cow::Owned(percent_decode_str(&spaced).decode_utf8_lossy().into_owned())
 }
 
 /// Query-string or form pairs, decoded, in order; a key without `=` has an empty value.
-pub(crate) fn parse_pairs(qs: &str) -> Vec<(String, String)> {
+pub(crate) fn parse_pairs(qs: &str) -> Vec<Pair<'_>> {
     // Most requests have no query at all.
     if qs.is_empty() {
         return Vec::new();
@@ -94,11 +94,11 @@ fn valid_method(m: &str) -> bool {
     !m.is_empty() && m.len() <= 16 && m.bytes().all(|b| b.is_ascii_alphabetic())
 }
 
-fn pair<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
+fn pair<'a>(pairs: &'a [Pair<'_>], key: &str) -> Option<&'a str> {
     pairs
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case(key))
-        .map(|(_, v)| v.as_str())
+        .map(|(_, v)| v.as_ref())
 }
 
 fn header<'a>(req: &'a HttpRequest, name: &HeaderName) -> Option<&'a str> {
@@ -201,7 +201,7 @@ fn fallback_negotiation(inner: &Inner) -> Option<Negotiated> {
 
 fn negotiation_input<'a>(
     req: &'a HttpRequest,
-    query: &'a [(String, String)],
+    query: &'a [Pair<'a>],
     suffix: Option<&'a str>,
     route_format: Option<&'a str>,
 ) -> NegotiationInput<'a> {
@@ -380,7 +380,7 @@ fn decide(
 fn route<'a>(
     req: &HttpRequest,
     method: &str,
-    query: &[(String, String)],
+    query: &[Pair<'_>],
     inner: &'a Inner,
     memo: &RouteMemo,
 ) -> Routing<'a> {
@@ -517,7 +517,8 @@ async fn handle(
     {
         match read_body(req, &mut payload, limit).await {
             Ok(b) => {
-                let form = parse_pairs(&String::from_utf8_lossy(&b));
+                let text = String::from_utf8_lossy(&b);
+                let form = parse_pairs(&text);
                 if let Some(m) = pair(&form, METHOD_OVERRIDE).filter(|m| valid_method(m)) {
                     method = Cow::Owned(m.trim().to_ascii_uppercase());
                 }
@@ -851,10 +852,17 @@ fn serve_metadata(req: &HttpRequest, inner: &Inner) -> Option<HttpResponse> {
 mod tests {
     use super::*;
 
+    fn owned(pairs: Vec<Pair<'_>>) -> Vec<(String, String)> {
+        pairs
+            .into_iter()
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect()
+    }
+
     #[test]
     fn pairs_decode_plus_and_percent() {
         assert_eq!(
-            parse_pairs("a=1+2&b=%5B1,2%5D&c&=x&d=a%2Bb"),
+            owned(parse_pairs("a=1+2&b=%5B1,2%5D&c&=x&d=a%2Bb")),
             vec![
                 ("a".to_string(), "1 2".to_string()),
                 ("b".to_string(), "[1,2]".to_string()),
@@ -864,13 +872,20 @@ mod tests {
             ]
         );
         assert_eq!(
-            parse_pairs("&&q=a=b&é=ü&"),
+            owned(parse_pairs("&&q=a=b&é=ü&")),
             vec![
                 ("q".to_string(), "a=b".to_string()),
                 ("é".to_string(), "ü".to_string()),
             ]
         );
         assert!(parse_pairs("").is_empty() && parse_pairs("&").is_empty());
+        // Text with nothing to decode is borrowed, not copied.
+        let plain = parse_pairs("format=jsv&a=%41");
+        assert!(matches!(
+            &plain[0],
+            (Cow::Borrowed("format"), Cow::Borrowed("jsv"))
+        ));
+        assert!(matches!(&plain[1], (Cow::Borrowed("a"), Cow::Owned(v)) if v == "A"));
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //! keys and values are matched and parsed, and what a bad request answers.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::result_large_err)]
 
-use gateway::bind::{BindInput, Limits, RouteKind, bind, bind_batch};
+use std::borrow::Cow;
+
+use gateway::bind::{BindInput, Limits, Pair, RouteKind, bind, bind_batch};
 use gateway::format::{Formats, ReadContext, WriteContext};
 use gateway::meta::{Dto, Operation, TypeMap};
 use gateway::{ApiError, dto};
@@ -88,18 +90,20 @@ struct Req {
     body: Vec<u8>,
     route_format: Option<&'static str>,
     path: Vec<(String, String)>,
-    query: Vec<(String, String)>,
+    query: Vec<Pair<'static>>,
     limits: Limits,
 }
 
 /// Decodes a query string the way the pipeline does (`+` is a space, a bare key has an empty
 /// value).
-fn qs(s: &str) -> Vec<(String, String)> {
+fn qs(s: &str) -> Vec<Pair<'static>> {
     let dec = |x: &str| {
         let x = x.replace('+', " ");
-        percent_encoding::percent_decode_str(&x)
-            .decode_utf8_lossy()
-            .into_owned()
+        Cow::Owned(
+            percent_encoding::percent_decode_str(&x)
+                .decode_utf8_lossy()
+                .into_owned(),
+        )
     };
     s.split('&')
         .filter(|p| !p.is_empty())
