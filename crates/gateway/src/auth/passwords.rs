@@ -5,8 +5,9 @@
 //! malloc arena: a login flood grew the process to gigabytes (docs/bench-auth.md). Instead,
 //! exactly as many threads as there are cores run every hash and verification, each reusing
 //! one memory buffer for its whole life, so memory stays at cores × 19 MiB whatever the load,
-//! and a flood of logins queues (with back-pressure on the channel) rather than exhausting the
-//! machine or starving other requests.
+//! and a flood of logins queues rather than exhausting the machine or starving other requests.
+//! The queue is bounded: past it a sign-in is refused with 503 at once, and a queued job whose
+//! caller has gone is skipped ([`Pool::run`]).
 
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -29,8 +30,10 @@ const OUTPUT_LEN: usize = 32;
 /// Stored hashes asking for more memory than this (in 1 KiB blocks) are refused rather than
 /// computed, so a tampered hash cannot make a verification allocate without bound.
 const MAX_BLOCKS: usize = 64 * 1024;
-/// Jobs waiting for a thread; further callers wait asynchronously for room.
-const QUEUE: usize = 1024;
+/// Jobs waiting for a thread; further callers are refused with 503 ([`Pool::run`]). At 15-25 ms
+/// per job that is a wait of a few seconds at most on two cores, and still room for a burst of
+/// 200 logins (docs/bench-auth.md) to be served rather than refused.
+const QUEUE: usize = 256;
 
 fn params() -> Result<Params, ApiError> {
     Params::new(M_COST, T_COST, P_COST, Some(OUTPUT_LEN)).map_err(ApiError::internal)
@@ -153,14 +156,18 @@ fn verify_with(password: &str, hash: Option<&str>, buf: &mut Vec<Block>) -> bool
 
 type Job = Box<dyn FnOnce(&mut Vec<Block>) + Send>;
 
-/// The sending half of the argon2 threads' queue, started on first use.
-fn queue() -> &'static mpsc::Sender<Job> {
-    static QUEUE_TX: OnceLock<mpsc::Sender<Job>> = OnceLock::new();
-    QUEUE_TX.get_or_init(|| {
-        let (tx, rx) = mpsc::channel::<Job>(QUEUE);
+/// Threads that run argon2 jobs, each with its own reused working memory, fed by one bounded
+/// queue.
+struct Pool {
+    tx: mpsc::Sender<Job>,
+}
+
+impl Pool {
+    /// `threads` threads behind a queue of `capacity` waiting jobs.
+    fn start(threads: usize, capacity: usize) -> Pool {
+        let (tx, rx) = mpsc::channel::<Job>(capacity.max(1));
         let rx = Arc::new(Mutex::new(rx));
-        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-        for i in 0..threads {
+        for i in 0..threads.max(1) {
             let rx = Arc::clone(&rx);
             let spawned = std::thread::Builder::new()
                 .name(format!("argon2-{i}"))
@@ -179,7 +186,50 @@ fn queue() -> &'static mpsc::Sender<Job> {
                 tracing::error!(error = %e, "cannot start an argon2 thread");
             }
         }
-        tx
+        Pool { tx }
+    }
+
+    /// Runs `f` on one of the threads and awaits its answer.
+    ///
+    /// A full queue is answered at once with 503 rather than by waiting for room, which could
+    /// last until long after the client has given up. A
+    /// job whose caller has gone by the time a thread takes it (the client disconnected and
+    /// the request was dropped) is skipped, so a flood of abandoned logins drains quickly.
+    async fn run<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Vec<Block>) -> R + Send + 'static,
+    ) -> Result<R, ApiError> {
+        let (tx, rx) = oneshot::channel();
+        let job: Job = Box::new(move |buf| {
+            if !tx.is_closed() {
+                let _ = tx.send(f(buf));
+            }
+        });
+        match self.tx.try_send(job) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                return Err(ApiError::new(
+                    503,
+                    "ServiceUnavailable",
+                    "Too many sign-ins are being checked; try again shortly",
+                )
+                .with_header("Retry-After", "1"));
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => {
+                return Err(ApiError::internal("the argon2 threads are gone"));
+            }
+        }
+        rx.await
+            .map_err(|_| ApiError::internal("an argon2 job was dropped"))
+    }
+}
+
+/// The process's argon2 threads: one per core, started on first use.
+fn pool() -> &'static Pool {
+    static POOL: OnceLock<Pool> = OnceLock::new();
+    POOL.get_or_init(|| {
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Pool::start(threads, QUEUE)
     })
 }
 
@@ -187,16 +237,7 @@ fn queue() -> &'static mpsc::Sender<Job> {
 async fn run<R: Send + 'static>(
     f: impl FnOnce(&mut Vec<Block>) -> R + Send + 'static,
 ) -> Result<R, ApiError> {
-    let (tx, rx) = oneshot::channel();
-    let job: Job = Box::new(move |buf| {
-        let _ = tx.send(f(buf));
-    });
-    queue()
-        .send(job)
-        .await
-        .map_err(|_| ApiError::internal("the argon2 threads are gone"))?;
-    rx.await
-        .map_err(|_| ApiError::internal("an argon2 job was dropped"))
+    pool().run(f).await
 }
 
 /// Hashes on the current thread; only for blocking contexts (CLI, tests, start-up).
@@ -215,7 +256,7 @@ pub fn verify_blocking(password: &str, hash: Option<&str>) -> bool {
 /// Hashes a password with argon2id on one of the argon2 threads.
 ///
 /// # Errors
-/// 500 when the argon2 threads are gone or argon2 fails.
+/// 503 when too many jobs are queued; 500 when the argon2 threads are gone or argon2 fails.
 pub async fn hash_password(password: String) -> Result<String, ApiError> {
     run(move |buf| hash_with(&password, buf)).await?
 }
@@ -224,13 +265,15 @@ pub async fn hash_password(password: String) -> Result<String, ApiError> {
 /// (unknown user) still costs one verification and answers `false`.
 ///
 /// # Errors
-/// 500 when the argon2 threads are gone.
+/// 503 when too many jobs are queued; 500 when the argon2 threads are gone.
 pub async fn verify_password(password: String, hash: Option<String>) -> Result<bool, ApiError> {
     run(move |buf| verify_with(&password, hash.as_deref(), buf)).await
 }
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     #[test]
@@ -260,6 +303,67 @@ mod tests {
     fn absurd_memory_costs_are_refused() {
         let huge = "$argon2id$v=19$m=4194304,t=1,p=1$c2FsdHNhbHRzYWx0$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
         assert!(!verify_blocking("x", Some(huge)));
+    }
+
+    /// A pool of one thread held busy until the returned sender fires.
+    async fn held_pool(capacity: usize) -> (Pool, std::sync::mpsc::Sender<()>) {
+        let pool = Pool::start(1, capacity);
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        let (started, running) = oneshot::channel();
+        let job: Job = Box::new(move |_| {
+            let _ = started.send(());
+            let _ = wait.recv();
+        });
+        assert!(pool.tx.try_send(job).is_ok());
+        running.await.unwrap();
+        (pool, release)
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_is_refused_with_503() {
+        let (pool, release) = held_pool(1).await;
+        let queued = tokio::spawn({
+            let tx = pool.tx.clone();
+            async move { Pool { tx }.run(|_| 7).await }
+        });
+        // Let the spawned caller take the only queue slot.
+        let filled = tokio::time::timeout(Duration::from_secs(10), async {
+            while pool.tx.capacity() > 0 {
+                tokio::task::yield_now().await;
+            }
+        });
+        filled.await.expect("the queue never filled");
+        // Refused at once, not after waiting for room (which would wait here until the timeout).
+        let refused = tokio::time::timeout(Duration::from_secs(10), pool.run(|_| 8))
+            .await
+            .expect("a full queue made the caller wait")
+            .unwrap_err();
+        assert_eq!(refused.status(), 503);
+        assert_eq!(refused.error_code(), "ServiceUnavailable");
+        release.send(()).unwrap();
+        assert_eq!(queued.await.unwrap().unwrap(), 7);
+    }
+
+    #[tokio::test]
+    async fn a_job_whose_caller_left_is_skipped() {
+        let (pool, release) = held_pool(4).await;
+        let ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let abandoned = {
+            let ran = Arc::clone(&ran);
+            pool.run(move |_| ran.store(true, std::sync::atomic::Ordering::SeqCst))
+        };
+        // Polled once (so the job is queued), then dropped, as when a client disconnects.
+        let mut abandoned = Box::pin(abandoned);
+        assert!(
+            futures_util::FutureExt::now_or_never(abandoned.as_mut()).is_none(),
+            "the held thread cannot have answered yet"
+        );
+        drop(abandoned);
+        release.send(()).unwrap();
+        // A later job runs, so the thread has been past the abandoned one.
+        let later = tokio::time::timeout(Duration::from_secs(10), pool.run(|_| 1)).await;
+        assert_eq!(later.expect("the pool stopped").unwrap(), 1);
+        assert!(!ran.load(std::sync::atomic::Ordering::SeqCst));
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
