@@ -504,6 +504,33 @@ async fn every_credential_carrier_authenticates() {
         who(get(&srv, "/auth", &[("Authorization", &basic(&key, ""))]).await),
         me
     );
+    // Over plain HTTP through a (trusted, loopback) proxy, either way: refused, as upstream.
+    for auth in [format!("Bearer {key}"), basic(&key, "")] {
+        let (st, _, body) = get(
+            &srv,
+            &srv.usage,
+            &[("Authorization", &auth), ("X-Forwarded-Proto", "http")],
+        )
+        .await;
+        assert_eq!(
+            (st, status_of(&body).1),
+            (
+                403,
+                "Sending ApiKey over insecure connection forbidden when RequireSecureConnection=true"
+            ),
+            "{auth}"
+        );
+    }
+    let (st, _, body) = get(
+        &srv,
+        "/auth",
+        &[
+            ("Authorization", &format!("Bearer {key}")),
+            ("X-Forwarded-Proto", "https"),
+        ],
+    )
+    .await;
+    assert_eq!((st, body["userName"].as_str()), (200, Some("m")), "{body}");
     // Revoked, it stops working at once.
     let key_id = created["id"].as_str().unwrap();
     let res = srv

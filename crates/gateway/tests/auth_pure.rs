@@ -18,8 +18,8 @@ use gateway::auth::jwt::{Claims, ISSUER, JwtError, JwtKey, TokenKind};
 use gateway::auth::net::{IpNet, client_ip, is_secure, loopback_nets};
 use gateway::auth::throttle::{Throttle, ThrottleLimits};
 use gateway::auth::{
-    ApiKeyRecord, AuthConfig, AuthFeature, AuthStore, AuthStoreError, AuthUser, NewAuthUser,
-    StoredRefreshToken, StoredSession, api_key_hash,
+    API_KEY_INSECURE, ApiKeyRecord, AuthConfig, AuthFeature, AuthStore, AuthStoreError, AuthUser,
+    NewAuthUser, StoredRefreshToken, StoredSession, api_key_hash,
 };
 
 fn claims(exp_in: i64) -> Claims {
@@ -681,9 +681,17 @@ async fn authenticator_reads_every_carrier() {
 
     // Unknown API key.
     let req = TestRequest::default()
+        .peer_addr(peer("127.0.0.1"))
         .insert_header(("Authorization", "Bearer ak-doesnotexist"))
         .to_http_request();
     assert_eq!(auth.authenticate(&req).await.unwrap_err().status(), 401);
+    // A key from a remote peer over plain HTTP is refused before it is looked up.
+    let req = TestRequest::default()
+        .peer_addr(peer("203.0.113.9"))
+        .insert_header(("Authorization", "Bearer ak-doesnotexist"))
+        .to_http_request();
+    let e = auth.authenticate(&req).await.unwrap_err();
+    assert_eq!((e.status(), e.message()), (403, API_KEY_INSECURE));
     assert_eq!(api_key_hash("ak-x").len(), 64);
 
     assert_eq!(

@@ -35,6 +35,9 @@ use crate::registry::Registry;
 /// What ServiceStack answers when a JWT arrives over plain HTTP.
 pub const JWT_INSECURE: &str =
     "Sending JWT over insecure connection forbidden when RequireSecureConnection=true";
+/// What ServiceStack answers when an API key arrives over plain HTTP.
+pub const API_KEY_INSECURE: &str =
+    "Sending ApiKey over insecure connection forbidden when RequireSecureConnection=true";
 /// The prefix of every API key.
 pub const API_KEY_PREFIX: &str = "ak-";
 const YEAR: u64 = 365 * 24 * 3600;
@@ -69,6 +72,10 @@ pub struct AuthConfig {
     /// Accept and issue JWTs only over secure connections (HTTPS, loopback, or a trusted proxy
     /// saying `https`): true, as ServiceStack's `RequireSecureConnection`.
     pub require_secure_jwt: bool,
+    /// Accept API keys (as a bearer token or the Basic user name) only over secure connections,
+    /// by the same rule as JWTs: true, as ServiceStack's `ApiKeyAuthProvider`. A key is a
+    /// long-lived credential that plain HTTP would expose on every request.
+    pub require_secure_api_keys: bool,
     /// Accept `Authorization: Basic` and advertise it in `WWW-Authenticate`: true.
     pub enable_basic: bool,
 }
@@ -87,6 +94,7 @@ impl Default for AuthConfig {
             throttle: ThrottleLimits::default(),
             trusted_proxies: loopback_nets(),
             require_secure_jwt: true,
+            require_secure_api_keys: true,
             enable_basic: true,
         }
     }
@@ -512,6 +520,20 @@ impl Inner {
         !self.config.require_secure_jwt || request_is_secure(req, &self.config.trusted_proxies)
     }
 
+    /// The session of the API key hashed to `hash`, if the connection may carry a key.
+    async fn api_key_over(
+        &self,
+        req: &HttpRequest,
+        hash: String,
+    ) -> Result<Arc<Session>, ApiError> {
+        if self.config.require_secure_api_keys
+            && !request_is_secure(req, &self.config.trusted_proxies)
+        {
+            return Err(ApiError::forbidden(API_KEY_INSECURE));
+        }
+        self.api_key_session(hash).await
+    }
+
     /// Who sent `req`, from the first credential it carries (see the module documentation).
     ///
     /// Every credential is first looked up in the caches, synchronously; only a miss awaits the
@@ -534,7 +556,7 @@ impl Inner {
         let auth = raw.and_then(RawAuthorization::text);
         if let Some(Authorization::Bearer(token)) = auth {
             if token.starts_with(API_KEY_PREFIX) {
-                return self.api_key_session(api_key_hash(token)).await.map(Some);
+                return self.api_key_over(req, api_key_hash(token)).await.map(Some);
             }
             if looks_like_jwt(token) {
                 if !self.secure(req) {
@@ -561,7 +583,7 @@ impl Inner {
             match self.basic_cached(encoded) {
                 BasicLookup::Undecodable => {}
                 BasicLookup::Done(r) => return r.map(Some),
-                BasicLookup::ApiKey(hash) => return self.api_key_session(hash).await.map(Some),
+                BasicLookup::ApiKey(hash) => return self.api_key_over(req, hash).await.map(Some),
                 BasicLookup::Verify(v) => {
                     return Box::pin(self.basic_verify(req, v)).await.map(Some);
                 }

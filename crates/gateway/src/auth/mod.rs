@@ -32,7 +32,8 @@ pub mod store;
 pub mod throttle;
 
 pub use feature::{
-    API_KEY_PREFIX, AuthConfig, AuthFeature, JWT_INSECURE, api_key_hash, new_api_key, new_user_id,
+    API_KEY_INSECURE, API_KEY_PREFIX, AuthConfig, AuthFeature, JWT_INSECURE, api_key_hash,
+    new_api_key, new_user_id,
 };
 pub use passwords::{hash_password, verify_password};
 pub use store::{
