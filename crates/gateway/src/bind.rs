@@ -27,8 +27,9 @@
 mod form;
 mod json_de;
 
-use ::jsv::Value;
 use std::borrow::Cow;
+
+use ::jsv::Value;
 
 use crate::error::ApiError;
 use crate::format::{FormatError, Formats, ReadContext};
