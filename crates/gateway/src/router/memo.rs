@@ -20,70 +20,15 @@ use super::RouteMatch;
 /// How many (method, path) decisions a worker keeps.
 const CAPACITY: usize = 1024;
 
-/// An operation match that depends on nothing but the method and the path: a generic route,
-/// or a REST route without path variables (one with variables has as many paths as values, so
-/// it is not worth a slot).
-#[derive(Debug, Clone, Copy)]
-enum Remembered {
-    Generic {
-        op: usize,
-        route_format: Option<&'static str>,
-        suffix: Option<&'static str>,
-        batch: bool,
-        oneway: bool,
-    },
-    Rest {
-        op: usize,
-        suffix: Option<&'static str>,
-    },
-}
-
-impl Remembered {
-    fn of(m: &RouteMatch) -> Option<Self> {
-        match *m {
-            RouteMatch::Generic {
-                op,
-                route_format,
-                suffix,
-                batch,
-                oneway,
-            } => Some(Remembered::Generic {
-                op,
-                route_format,
-                suffix,
-                batch,
-                oneway,
-            }),
-            RouteMatch::Rest {
-                op,
-                ref path_vars,
-                suffix,
-            } if path_vars.is_empty() => Some(Remembered::Rest { op, suffix }),
-            _ => None,
-        }
-    }
-
-    fn to_match(self) -> RouteMatch {
-        match self {
-            Remembered::Generic {
-                op,
-                route_format,
-                suffix,
-                batch,
-                oneway,
-            } => RouteMatch::Generic {
-                op,
-                route_format,
-                suffix,
-                batch,
-                oneway,
-            },
-            Remembered::Rest { op, suffix } => RouteMatch::Rest {
-                op,
-                path_vars: Vec::new(),
-                suffix,
-            },
-        }
+/// Whether `m` is worth remembering: an operation match that depends on nothing but the method
+/// and the path, that is a generic route or a REST route without path variables (one with
+/// variables has as many paths as values, so it is not worth a slot). Such a match owns no heap
+/// memory, so handing out a clone of it costs a copy.
+fn rememberable(m: &RouteMatch) -> bool {
+    match m {
+        RouteMatch::Generic { .. } => true,
+        RouteMatch::Rest { path_vars, .. } => path_vars.is_empty(),
+        _ => false,
     }
 }
 
@@ -95,7 +40,7 @@ fn method_slot(method: &str) -> Option<usize> {
 }
 
 /// One path's decisions, by [`METHODS`] slot.
-type Methods = [Option<Remembered>; METHODS.len()];
+type Methods = [Option<RouteMatch>; METHODS.len()];
 
 /// One worker's remembered routing decisions (see the module documentation).
 #[derive(Debug, Default)]
@@ -110,17 +55,12 @@ impl RouteMemo {
     pub(crate) fn get(&self, method: &str, path: &str) -> Option<RouteMatch> {
         let slot = method_slot(method)?;
         let paths = self.paths.borrow();
-        paths
-            .get(path)?
-            .get(slot)
-            .copied()
-            .flatten()
-            .map(Remembered::to_match)
+        paths.get(path)?.get(slot)?.clone()
     }
 
     /// Remembers `decided` for `method` on `path`, if it depends on nothing else.
     pub(crate) fn remember(&self, method: &str, path: &str, decided: &RouteMatch) {
-        let (Some(slot), Some(r)) = (method_slot(method), Remembered::of(decided)) else {
+        let Some(slot) = method_slot(method).filter(|_| rememberable(decided)) else {
             return;
         };
         let mut paths = self.paths.borrow_mut();
@@ -132,7 +72,7 @@ impl RouteMemo {
         if let Some(m) = methods.get_mut(slot)
             && m.is_none()
         {
-            *m = Some(r);
+            *m = Some(decided.clone());
             self.held.set(self.held.get() + 1);
         }
     }
